@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs a command in an environment that looks like a Lambda execution environment where it matters for
+# shared memory: a /dev with only Lambda's device nodes (no /dev/shm), /tmp on disk rather than tmpfs, and
+# optionally another root filesystem, a read-only root and an unprivileged user.
+#
+# Everything happens in a private mount namespace. The host's /dev/shm is never touched: /dev is one devtmpfs
+# shared by all namespaces, so the sandbox mounts a fresh ramfs over /dev instead of removing anything from it.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: lambda-sandbox.sh [options] [--] COMMAND [ARG...]
+
+  --rootfs DIR         chroot into DIR (a Debian root filesystem, possibly of another architecture run through
+                       binfmt_misc); default: the host's own root
+  --tmp DIR            use DIR (on disk) as /tmp; default: a fresh directory under /var/tmp, removed afterwards
+  --tmp-image MIB      use a fresh loop-mounted ext4 image of MIB MiB as /tmp (like Lambda's ephemeral storage)
+  --bind SRC:DST[:ro]  bind-mount SRC at DST inside the sandbox (repeatable); a missing DST is created, on the
+                       host's own filesystem when there is no --rootfs
+  --read-only          make the root filesystem read-only (/tmp stays writable), as on Lambda
+  --user UID[:GID]     run COMMAND as this user (default: the caller)
+  --workdir DIR        run COMMAND in DIR (default: the current directory when it exists inside, else /)
+  -h, --help           this text
+
+Inside: /dev is a read-only ramfs with null, zero, full, random, urandom, stdin, stdout, stderr and fd only;
+/proc is mounted; /tmp is on disk. The exit status is COMMAND's.
+USAGE
+}
+
+die() { echo "lambda-sandbox: $*" >&2; exit 2; }
+
+rootfs="" tmp_dir="" tmp_image_mib="" read_only=0 user="" workdir="" binds=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --rootfs) rootfs=${2:?--rootfs needs a directory}; shift 2 ;;
+    --tmp) tmp_dir=${2:?--tmp needs a directory}; shift 2 ;;
+    --tmp-image) tmp_image_mib=${2:?--tmp-image needs a size in MiB}; shift 2 ;;
+    --bind) binds+=("${2:?--bind needs SRC:DST[:ro]}"); shift 2 ;;
+    --read-only) read_only=1; shift ;;
+    --user) user=${2:?--user needs UID[:GID]}; shift 2 ;;
+    --workdir) workdir=${2:?--workdir needs a directory}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; break ;;
+    -*) die "unknown option $1 (see --help)" ;;
+    *) break ;;
+  esac
+done
+[ $# -gt 0 ] || { usage >&2; exit 2; }
+[ "$(id -u)" = 0 ] || die "needs root (mount namespaces, mknod, chroot)"
+[ -z "$rootfs" ] || [ -d "$rootfs" ] || die "--rootfs $rootfs is not a directory"
+[ -z "$tmp_dir" ] || [ -z "$tmp_image_mib" ] || die "--tmp and --tmp-image exclude each other"
+case "$tmp_image_mib" in ''|*[!0-9]*) [ -z "$tmp_image_mib" ] || die "--tmp-image takes a whole number of MiB" ;; esac
+
+scratch=$(mktemp -d /var/tmp/lambda-sandbox.XXXXXX)
+trap 'rm -rf "$scratch"' EXIT
+if [ -z "$tmp_dir" ]; then
+  tmp_dir=$scratch/tmp
+  mkdir -m 1777 "$tmp_dir"
+fi
+if [ -n "$tmp_image_mib" ]; then
+  truncate -s "${tmp_image_mib}M" "$scratch/tmp.img"
+  mkfs.ext4 -q -F -E root_owner=0:0 "$scratch/tmp.img"
+fi
+
+# The second half runs inside the new namespace; its arguments travel through the environment so that the
+# user's COMMAND keeps its own argv untouched.
+export LS_ROOTFS=${rootfs:+$(realpath "$rootfs")} LS_TMP_DIR=$(realpath "$tmp_dir") \
+  LS_TMP_IMAGE=${tmp_image_mib:+$scratch/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
+  LS_WORKDIR=${workdir:-$PWD} LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
+unshare --mount --propagation private -- bash -c '
+set -euo pipefail
+r=${LS_ROOTFS:-}
+if [ -n "$r" ]; then
+  mount --bind "$r" "$r"
+  mount -t proc proc "$r/proc"
+fi
+
+while IFS= read -r spec; do
+  [ -n "$spec" ] || continue
+  IFS=: read -r src dst mode <<<"$spec"
+  [ -e "$src" ] || { echo "lambda-sandbox: --bind source $src does not exist" >&2; exit 2; }
+  if [ -d "$src" ]; then mkdir -p "$r$dst"; else mkdir -p "$(dirname "$r$dst")"; touch "$r$dst"; fi
+  mount --bind "$src" "$r$dst"
+  [ "$mode" != ro ] || mount -o remount,bind,ro "$r$dst"
+done <<<"$LS_BINDS"
+
+# /tmp after the binds: their sources are host paths, which it could hide.
+mkdir -p "$r/tmp"
+# The image gets a mount of its own, so that the loop device writing to it does not pin the root mount
+# writable (the kernel refuses to make a mount read-only while it has writers: EBUSY).
+if [ -n "$LS_TMP_IMAGE" ]; then
+  image_dir=$(dirname "$LS_TMP_IMAGE")
+  mount --bind "$image_dir" "$image_dir"
+fi
+if [ "$LS_READ_ONLY" = 1 ]; then
+  if [ -n "$r" ]; then mount -o remount,bind,ro "$r"; else mount -o remount,bind,ro /; fi
+fi
+
+if [ -n "$LS_TMP_IMAGE" ]; then
+  mount -o loop "$LS_TMP_IMAGE" "$r/tmp"
+  chmod 1777 "$r/tmp"
+else
+  mount --bind "$LS_TMP_DIR" "$r/tmp"
+fi
+
+# Lambda'"'"'s /dev: a handful of character devices and the fd links, nothing else, not writable.
+mount -t ramfs -o mode=755 ramfs "$r/dev"
+for node in null:3 zero:5 full:7 random:8 urandom:9; do
+  mknod -m 666 "$r/dev/${node%%:*}" c 1 "${node#*:}"
+done
+ln -s /proc/self/fd "$r/dev/fd"
+ln -s /proc/self/fd/0 "$r/dev/stdin"
+ln -s /proc/self/fd/1 "$r/dev/stdout"
+ln -s /proc/self/fd/2 "$r/dev/stderr"
+mount -o remount,ro "$r/dev"
+
+uid=${LS_USER%%:*} gid=${LS_USER#*:}
+[ "$gid" != "$LS_USER" ] || gid=$uid
+workdir=$LS_WORKDIR
+[ -d "$r$workdir" ] || workdir=/
+unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_BINDS
+if [ -n "$r" ]; then
+  if [ -n "$uid" ]; then
+    exec chroot --userspec="$uid:$gid" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
+  fi
+  exec chroot "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
+fi
+cd "$workdir"
+if [ -n "$uid" ]; then
+  exec setpriv --reuid="$uid" --regid="$gid" --clear-groups -- "$@"
+fi
+exec "$@"
+' lambda-sandbox "$@"
