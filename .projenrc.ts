@@ -1,0 +1,75 @@
+import { awscdk, DependencyType, javascript } from 'projen';
+
+// The floor is the first aws-cdk-lib release with Runtime.PROVIDED_AL2023 (its
+// bundling image is the Docker fallback of ShmRedirectLayer); users on older
+// 2.x releases cannot use the Docker path anyway.
+const CDK_FLOOR = '2.105.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-lambda-multiprocessing',
+  description:
+    'Python multiprocessing on AWS Lambda: a layer with shm_redirect.so, preloaded with LD_PRELOAD, applied by a CDK aspect.',
+  keywords: ['aws-cdk', 'lambda', 'python', 'multiprocessing', 'shm', 'layer'],
+  author: 'cdk-lambda-multiprocessing contributors',
+  authorAddress: 'cdk-lambda-multiprocessing@users.noreply.github.com',
+  repositoryUrl: 'https://github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing.git',
+  license: 'Apache-2.0',
+  copyrightOwner: 'cdk-lambda-multiprocessing contributors',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '18.0.0',
+
+  cdkVersion: CDK_FLOOR,
+  cdkVersionPinning: false,
+  constructsVersion: '10.0.5',
+  // The peers are not pinned to the floor for development: the tests run
+  // against the newest 2.x (see the devDependencies below).
+  peerDependencyOptions: { pinnedDevDependency: false },
+
+  publishToPypi: {
+    distName: 'cdk-lambda-multiprocessing',
+    module: 'cdk_lambda_multiprocessing',
+  },
+
+  // No GitHub here: CI is .ci/run, releases are manual.
+  github: false,
+  release: false,
+  buildWorkflow: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  sampleCode: false,
+
+  eslintOptions: {
+    dirs: ['src'],
+    // test/integ* belongs to the integration tests, which lint themselves;
+    // `eslint --fix` must not rewrite them under their owner.
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'test/integ/**', 'test/integ.*.ts'],
+  },
+  jestOptions: {
+    jestConfig: {
+      // Bundling tests compile real libraries; CI machines are small.
+      testTimeout: 120_000,
+      testPathIgnorePatterns: ['/node_modules/', '/test/integ/', '/test/python-app/'],
+    },
+  },
+
+  gitignore: ['layer/build/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/'],
+});
+
+// Development runs against the newest 2.x so the tests see today's CDK.
+project.deps.addDependency('aws-cdk-lib@^2.276.0', DependencyType.BUILD);
+project.deps.addDependency('constructs@^10.4.0', DependencyType.BUILD);
+
+// The construct compiles the C library at synth time, so the npm package (and
+// the jsii tarball inside the Python wheel) must carry its sources. Only what
+// build.sh and audit.sh need, never build outputs or the C tests.
+project.addPackageIgnore('/layer/*');
+for (const keep of ['src/', 'build.sh', 'audit.sh', 'VERSION', 'Makefile']) {
+  project.addPackageIgnore(`!/layer/${keep}`);
+}
+for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.cache/']) {
+  project.addPackageIgnore(dir);
+}
+
+project.synth();

@@ -1,0 +1,99 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { AssetHashType, BundlingOutput, DockerImage, ILocalBundling } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { TargetArchitecture } from './architecture';
+import { compilerCandidates, elfMachine, findCompiler } from './compiler';
+import { LayerSources } from './layer-sources';
+
+/** Where the library lands inside the layer zip (→ /opt/lib on Lambda). */
+export const LIBRARY_PATH_IN_LAYER = 'lib/shm_redirect.so';
+
+export interface LayerBundlingOptions {
+  readonly forceDockerBundling?: boolean;
+  readonly dockerImage?: DockerImage;
+}
+
+/**
+ * The layer's code for one architecture: built on the host when a compiler
+ * for the architecture is there, in Docker otherwise, and cached under a hash
+ * of the sources.
+ */
+export function layerCode(sources: LayerSources, target: TargetArchitecture, options: LayerBundlingOptions): lambda.Code {
+  const outDir = `/asset-output/${path.posix.dirname(LIBRARY_PATH_IN_LAYER)}`;
+  const script = [
+    `sh /asset-input/build.sh --arch ${target.name} --out ${outDir}`,
+    `sh /asset-input/audit.sh --arch ${target.name} /asset-output/${LIBRARY_PATH_IN_LAYER}`,
+  ].join(' && ');
+  return lambda.Code.fromAsset(sources.directory, {
+    assetHash: sources.assetHash(target),
+    assetHashType: AssetHashType.CUSTOM,
+    bundling: {
+      image: options.dockerImage ?? lambda.Runtime.PROVIDED_AL2023.bundlingImage,
+      platform: target.dockerPlatform,
+      command: ['sh', '-c', script],
+      outputType: BundlingOutput.NOT_ARCHIVED,
+      local: options.forceDockerBundling ? undefined : new LocalLayerBundling(sources, target),
+    },
+  });
+}
+
+class LocalLayerBundling implements ILocalBundling {
+  public constructor(private readonly sources: LayerSources, private readonly target: TargetArchitecture) {}
+
+  public tryBundle(outputDir: string): boolean {
+    const cc = findCompiler(this.target);
+    if (cc === undefined) {
+      const docker = dockerProblem();
+      if (docker === undefined) {
+        return false;
+      }
+      throw new Error(noToolchainMessage(this.target, docker));
+    }
+    const library = path.join(outputDir, LIBRARY_PATH_IN_LAYER);
+    run('sh', [this.sources.buildScript, '--arch', this.target.name, '--cc', cc, '--out', path.dirname(library)]);
+    run('sh', [this.sources.auditScript, '--arch', this.target.name, library]);
+    if (elfMachine(library) !== this.target.elfMachine) {
+      throw new Error(`${library} built with "${cc}" is not an ${this.target.name} ELF library`);
+    }
+    return true;
+  }
+}
+
+function run(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (result.error || result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
+    const why = result.error ? result.error.message : `exit status ${result.status ?? result.signal}`;
+    throw new Error(`shm_redirect.so: \`${[command, ...args].join(' ')}\` failed (${why})${output ? `:\n${output}` : ''}`);
+  }
+}
+
+/** Why Docker cannot run the build, or undefined when it can. */
+function dockerProblem(): string | undefined {
+  const docker = process.env.CDK_DOCKER ?? 'docker';
+  const result = spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 30_000,
+  });
+  if (result.error) {
+    return `\`${docker}\` could not be run: ${result.error.message}`;
+  }
+  if (result.status !== 0) {
+    const firstLine = (result.stderr ?? '').trim().split('\n')[0];
+    return `\`${docker} version\` failed${firstLine ? `: ${firstLine}` : ''}`;
+  }
+  return undefined;
+}
+
+function noToolchainMessage(target: TargetArchitecture, dockerProblemText: string): string {
+  const tried = compilerCandidates(target).map((cc) => `"${cc}"`).join(', ');
+  const crossPackage = `gcc-${target.gnuTriplet.replace(/_/g, '-')}`;
+  return [
+    `Cannot build shm_redirect.so for ${target.name} Lambda functions: no C compiler that targets ${target.gnuTriplet}`,
+    `was found (tried ${tried}) and Docker is not usable (${dockerProblemText}).`,
+    `Install one: on Debian/Ubuntu \`apt-get install gcc\` on a ${target.name} Linux host or \`apt-get install ${crossPackage}\` on any other,`,
+    `or zig (any OS), or start a Docker engine (the build then runs in ${lambda.Runtime.PROVIDED_AL2023.bundlingImage.image}).`,
+  ].join(' ');
+}

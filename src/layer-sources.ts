@@ -1,0 +1,69 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { TargetArchitecture } from './architecture';
+
+/**
+ * The C library's sources as shipped in this package: `layer/` next to
+ * `lib/` (compiled) or `src/` (tests).
+ */
+export class LayerSources {
+  /** The sources this package ships. */
+  public static bundled(): LayerSources {
+    return new LayerSources(path.join(__dirname, '..', 'layer'));
+  }
+
+  public readonly directory: string;
+  public readonly buildScript: string;
+  public readonly auditScript: string;
+  /** The library version from `layer/VERSION`. */
+  public readonly version: string;
+
+  public constructor(directory: string) {
+    this.directory = path.resolve(directory);
+    this.buildScript = path.join(this.directory, 'build.sh');
+    this.auditScript = path.join(this.directory, 'audit.sh');
+    for (const required of [this.buildScript, this.auditScript, path.join(this.directory, 'VERSION'), path.join(this.directory, 'src')]) {
+      if (!fs.existsSync(required)) {
+        throw new Error(`shm_redirect sources are incomplete: ${required} is missing (is the package installed completely?)`);
+      }
+    }
+    this.version = fs.readFileSync(path.join(this.directory, 'VERSION'), 'utf8').trim();
+    if (!/^\d+\.\d+\.\d+\S*$/.test(this.version)) {
+      throw new Error(`${path.join(this.directory, 'VERSION')} must hold one version like 1.0.0, found "${this.version}"`);
+    }
+  }
+
+  /**
+   * Content hash of everything that decides the built library for `target`:
+   * the C sources, the build script (which holds the flags), the version and
+   * the architecture. Bundling output is cached under this hash, so unchanged
+   * sources are never rebuilt.
+   */
+  public assetHash(target: TargetArchitecture): string {
+    const hash = crypto.createHash('sha256');
+    hash.update(`shm_redirect-layer\0arch=${target.name}\0`);
+    const files = [
+      ...listFiles(path.join(this.directory, 'src')),
+      this.buildScript,
+      path.join(this.directory, 'VERSION'),
+    ];
+    for (const file of files) {
+      hash.update(path.relative(this.directory, file).split(path.sep).join('/'));
+      hash.update('\0');
+      hash.update(fs.readFileSync(file));
+      hash.update('\0');
+    }
+    return hash.digest('hex');
+  }
+}
+
+function listFiles(directory: string): string[] {
+  return fs
+    .readdirSync(directory, { withFileTypes: true })
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .flatMap((entry) => {
+      const full = path.join(directory, entry.name);
+      return entry.isDirectory() ? listFiles(full) : [full];
+    });
+}

@@ -1,0 +1,176 @@
+import { Annotations, Aspects, IAspect, Stack, Token } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { FunctionFilter, IFunctionFilter } from './runtime-filter';
+import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
+
+/** Lambda's limit on layers per function. */
+const MAX_LAYERS = 5;
+
+const PRELOAD_VARIABLE = 'LD_PRELOAD';
+
+/**
+ * Options of {@link MultiprocessingFix}.
+ */
+export interface MultiprocessingFixOptions {
+  /**
+   * The layer to use. It must be in the same stack as the functions it fixes
+   * (layers never cross stacks): a function of another stack gets an error
+   * annotation.
+   *
+   * @default - one `ShmRedirectLayer` per stack (`ShmRedirectLayer.of`), shared by its functions
+   */
+  readonly layer?: ShmRedirectLayer;
+
+  /**
+   * Props of the per-stack layer (bundling options). Not allowed with `layer`.
+   *
+   * @default - local build when a compiler is there, Docker otherwise
+   */
+  readonly layerProps?: ShmRedirectLayerProps;
+
+  /**
+   * Which functions get the fix.
+   *
+   * @default FunctionFilter.pythonRuntimes()
+   */
+  readonly filter?: IFunctionFilter;
+}
+
+/**
+ * An aspect that makes Python `multiprocessing` work in every Lambda function
+ * of its scope: it adds the `shm_redirect.so` layer of the function's
+ * architecture and appends `/opt/lib/shm_redirect.so` to `LD_PRELOAD`.
+ *
+ * Functions that cannot take a layer or environment variables (container
+ * images, Lambda@Edge) get a warning annotation; a function that would exceed
+ * Lambda's 5-layer limit gets an error annotation. Applying it more than once,
+ * or on nested scopes, changes nothing more.
+ */
+export class MultiprocessingFix implements IAspect {
+  /**
+   * Applies the fix to every function in `scope` (an app, a stage, a stack,
+   * any construct, or one function).
+   */
+  public static applyTo(scope: IConstruct, options: MultiprocessingFixOptions = {}): MultiprocessingFix {
+    const fix = new MultiprocessingFix(options);
+    Aspects.of(scope).add(fix);
+    return fix;
+  }
+
+  private readonly options: MultiprocessingFixOptions;
+  private readonly filter: IFunctionFilter;
+
+  public constructor(options: MultiprocessingFixOptions = {}) {
+    if (options.layer !== undefined && options.layerProps !== undefined) {
+      throw new Error('MultiprocessingFix: pass either `layer` or `layerProps`; `layerProps` configures the per-stack layer that `layer` replaces');
+    }
+    this.options = options;
+    this.filter = options.filter ?? FunctionFilter.pythonRuntimes();
+  }
+
+  public visit(node: IConstruct): void {
+    if (node instanceof lambda.SingletonFunction) {
+      // The singleton's function lives at the stack's root, possibly outside the scope this aspect was applied to.
+      const inner = Stack.of(node).node.tryFindChild(node.constructName);
+      if (inner instanceof lambda.Function) {
+        this.fix(inner);
+      }
+    } else if (node instanceof lambda.Function) {
+      this.fix(node);
+    }
+  }
+
+  private fix(fn: lambda.Function): void {
+    if (handled.has(fn)) {
+      return;
+    }
+    handled.add(fn);
+
+    if (fn.runtime.name === lambda.Runtime.FROM_IMAGE.name) {
+      Annotations.of(fn).addWarningV2(
+        'cdk-lambda-multiprocessing:containerImage',
+        `${fn.node.path} is a container image function: Lambda adds no layers to images. If it uses Python multiprocessing, build its image with the multi-stage Dockerfile from the cdk-lambda-multiprocessing README (it copies shm_redirect.so to /opt/lib and sets LD_PRELOAD).`,
+      );
+      return;
+    }
+    if (!this.filter.includes(fn)) {
+      return;
+    }
+    if (isEdgeFunction(fn)) {
+      Annotations.of(fn).addWarningV2(
+        'cdk-lambda-multiprocessing:edge',
+        `${fn.node.path} is a Lambda@Edge function: Lambda@Edge allows neither layers nor environment variables, so it was left unchanged. Use multiprocessing only in regional functions.`,
+      );
+      return;
+    }
+
+    const stack = Stack.of(fn);
+    const existing = currentPreload(fn);
+    if (existing !== undefined && typeof existing === 'string' && existing.split(/[:\s]+/).includes(ShmRedirectLayer.PRELOAD)) {
+      return;
+    }
+
+    const layer = this.options.layer ?? ShmRedirectLayer.of(fn, this.options.layerProps);
+    if (Stack.of(layer) !== stack) {
+      Annotations.of(fn).addError(
+        `${fn.node.path} is in stack ${stack.node.path} but the ShmRedirectLayer given to MultiprocessingFix is in stack ${Stack.of(layer).node.path}: layers cannot be shared across stacks. Give each stack its own ShmRedirectLayer, or leave \`layer\` unset to get one per stack.`,
+      );
+      return;
+    }
+    const layerCount = currentLayerCount(fn);
+    if (layerCount >= MAX_LAYERS) {
+      Annotations.of(fn).addError(
+        `${fn.node.path} already has ${layerCount} layers, Lambda's limit: the shm_redirect layer cannot be added. Merge two of its layers into one, or exclude the function with the \`filter\` option.`,
+      );
+      return;
+    }
+
+    fn.addLayers(layer.layerFor(fn.architecture));
+    fn.addEnvironment(
+      PRELOAD_VARIABLE,
+      existing === undefined || existing === '' ? ShmRedirectLayer.PRELOAD : `${preloadText(existing)}:${ShmRedirectLayer.PRELOAD}`,
+    );
+  }
+}
+
+/** Functions already fixed, whichever MultiprocessingFix instance got to them first. */
+const handled = new WeakSet<lambda.Function>();
+
+function cfnOf(fn: lambda.Function): lambda.CfnFunction {
+  return fn.node.defaultChild as lambda.CfnFunction;
+}
+
+/** LD_PRELOAD as the template will have it: a string, a resolved token (object), or undefined. */
+function currentPreload(fn: lambda.Function): unknown {
+  const environment = Stack.of(fn).resolve(cfnOf(fn).environment) as { variables?: Record<string, unknown> } | undefined;
+  return environment?.variables?.[PRELOAD_VARIABLE];
+}
+
+/** Back to a string for concatenation; a resolved token becomes a token again and renders as Fn::Join. */
+function preloadText(value: unknown): string {
+  return typeof value === 'string' ? value : Token.asString(value);
+}
+
+function currentLayerCount(fn: lambda.Function): number {
+  const layers = Stack.of(fn).resolve(cfnOf(fn).layers) as unknown[] | undefined;
+  return layers?.length ?? 0;
+}
+
+/**
+ * Lambda@Edge functions are recognised by their EdgeFunction parent or by
+ * the trust of their role in edgelambda.amazonaws.com, which Lambda@Edge
+ * requires (EdgeFunction adds it in every region).
+ */
+function isEdgeFunction(fn: lambda.Function): boolean {
+  if (fn.node.scopes.some((scope) => scope instanceof cloudfront.experimental.EdgeFunction)) {
+    return true;
+  }
+  const role = fn.role;
+  if (!(role instanceof iam.Role) || role.assumeRolePolicy === undefined) {
+    return false;
+  }
+  return JSON.stringify(Stack.of(role).resolve(role.assumeRolePolicy)).includes('edgelambda.amazonaws.com');
+}

@@ -1,0 +1,115 @@
+import { DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct, IConstruct } from 'constructs';
+import { targetOf } from './architecture';
+import { layerCode, LIBRARY_PATH_IN_LAYER } from './bundling';
+import { LayerSources } from './layer-sources';
+
+/**
+ * Properties of a {@link ShmRedirectLayer}.
+ */
+export interface ShmRedirectLayerProps {
+  /**
+   * Build the library in Docker even when a host compiler could build it.
+   *
+   * @default false - a host compiler for the architecture is used when there is one
+   */
+  readonly forceDockerBundling?: boolean;
+
+  /**
+   * The image the library is built in when Docker is used, for instance a copy
+   * of the default image in a registry mirror. It needs `sh` and a gcc for the
+   * architecture of the container (`--platform linux/amd64` or `linux/arm64`).
+   *
+   * @default - `Runtime.PROVIDED_AL2023.bundlingImage` (public.ecr.aws/sam/build-provided.al2023)
+   */
+  readonly dockerImage?: DockerImage;
+
+  /**
+   * What happens to the layer versions when they leave the stack.
+   *
+   * @default RemovalPolicy.RETAIN - as for any `lambda.LayerVersion`
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * Lambda layers holding `shm_redirect.so`, the library that gives Python
+ * `multiprocessing` a working `/dev/shm` on Lambda.
+ *
+ * One layer version per architecture, each created the first time a function
+ * of that architecture asks for it, so an app with only x86_64 functions never
+ * builds the arm64 library. The library lands at `/opt/lib/shm_redirect.so`;
+ * a function uses it with `LD_PRELOAD` set to {@link ShmRedirectLayer.PRELOAD}.
+ */
+export class ShmRedirectLayer extends Construct {
+  /** Path of the library on Lambda, the value `LD_PRELOAD` must name. */
+  public static readonly PRELOAD = `/opt/${LIBRARY_PATH_IN_LAYER}`;
+
+  /**
+   * The layer shared by the functions of the stack that holds `scope`
+   * (nested stacks have their own), created on first use.
+   *
+   * @param scope any construct of the stack
+   * @param props used when the layer is created; a later call with other props is an error
+   */
+  public static of(scope: IConstruct, props: ShmRedirectLayerProps = {}): ShmRedirectLayer {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(SHARED_ID);
+    if (existing === undefined) {
+      return new ShmRedirectLayer(stack, SHARED_ID, props);
+    }
+    if (!(existing instanceof ShmRedirectLayer)) {
+      throw new Error(`${stack.node.path}/${SHARED_ID} exists and is not a ShmRedirectLayer; rename that construct`);
+    }
+    if (!sameBuild(existing.props, props)) {
+      throw new Error(
+        `The shared ShmRedirectLayer of stack ${stack.node.path} was created with other bundling props; pass the same props everywhere, or pass one ShmRedirectLayer as \`layer\``,
+      );
+    }
+    return existing;
+  }
+
+  /** Version of the shm_redirect library in the layers. */
+  public readonly libraryVersion: string;
+
+  private readonly props: ShmRedirectLayerProps;
+  private readonly sources: LayerSources;
+  private readonly layers = new Map<string, lambda.LayerVersion>();
+
+  public constructor(scope: Construct, id: string, props: ShmRedirectLayerProps = {}) {
+    super(scope, id);
+    this.props = props;
+    this.sources = LayerSources.bundled();
+    this.libraryVersion = this.sources.version;
+  }
+
+  /**
+   * The layer version for functions of `architecture`, created (and its
+   * library built) on the first call.
+   */
+  public layerFor(architecture: lambda.Architecture): lambda.ILayerVersion {
+    const target = targetOf(architecture);
+    let layer = this.layers.get(target.name);
+    if (layer === undefined) {
+      layer = new lambda.LayerVersion(this, target.name === 'x86_64' ? 'X86_64' : 'Arm64', {
+        code: layerCode(this.sources, target, this.props),
+        compatibleArchitectures: [target.lambda],
+        description: `shm_redirect ${this.libraryVersion} (${target.name}): Python multiprocessing on Lambda with LD_PRELOAD=${ShmRedirectLayer.PRELOAD}`,
+        removalPolicy: this.props.removalPolicy,
+      });
+      this.layers.set(target.name, layer);
+    }
+    return layer;
+  }
+}
+
+const SHARED_ID = 'CdkLambdaMultiprocessingShmRedirectLayer';
+
+function sameBuild(a: ShmRedirectLayerProps, b: ShmRedirectLayerProps): boolean {
+  return (
+    (a.forceDockerBundling ?? false) === (b.forceDockerBundling ?? false) &&
+    a.dockerImage?.image === b.dockerImage?.image &&
+    a.removalPolicy === b.removalPolicy
+  );
+}
