@@ -1,0 +1,12 @@
+#ifndef SHMR_DEBUG_H
+#define SHMR_DEBUG_H
+
+/* One line "shm_redirect: OP FROM -> TO" on stderr, written with a single
+   write(2) so lines from concurrent processes do not interleave; TO may be
+   NULL.  Does nothing unless SHM_REDIRECT_DEBUG=1. */
+void debug_op(const char *op, const char *from, const char *to);
+
+/* An unconditional one-line warning on stderr. */
+void warn_line(const char *msg, const char *detail);
+
+#endif

@@ -1,0 +1,213 @@
+/* sem_open, sem_close and sem_unlink with glibc's semantics and file format,
+   working in the redirect directory when /dev/shm is missing. */
+
+#include "debug.h"
+#include "export.h"
+#include "names.h"
+#include "semtab.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+/* glibc's struct new_sem on 64-bit targets (nptl/internaltypes.h): value in
+   the low half of a 64-bit word whose high half counts waiters, then the
+   futex "private" flag.  sem_open always makes process-shared semaphores,
+   which glibc marks with FUTEX_PRIVATE_FLAG (128) in that field. */
+struct glibc_sem {
+    uint64_t data;
+    int private_flag;
+    int pad;
+};
+
+#define GLIBC_FUTEX_SHARED 128
+#define TEMP_TRIES 50
+
+_Static_assert(sizeof(sem_t) == 32, "sem_t must be glibc's 32 bytes");
+_Static_assert(sizeof(struct glibc_sem) <= sizeof(sem_t), "semaphore layout");
+
+static atomic_ulong temp_counter;
+
+/* Six filename characters that differ between processes and between calls. */
+static void temp_suffix(char out[6])
+{
+    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)ts.tv_nsec
+        ^ ((uint64_t)atomic_fetch_add(&temp_counter, 1) * 0x9e3779b97f4a7c15u);
+    x ^= x >> 31;
+    x *= 0xbf58476d1ce4e5b9u;
+    x ^= x >> 29;
+    for (int i = 0; i < 6; i++) {
+        out[i] = alphabet[x % (sizeof alphabet - 1)];
+        x /= sizeof alphabet - 1;
+    }
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = ENOSPC;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void close_keep_errno(int fd)
+{
+    int saved = errno;
+    close(fd);
+    errno = saved;
+}
+
+/* Creates "<dir>/sem.XXXXXX" with the caller's mode (so the umask applies
+   exactly as for the final file) holding an initialised semaphore. */
+static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mode, unsigned value)
+{
+    union {
+        sem_t sem;
+        struct glibc_sem fields;
+    } init;
+    memset(&init, 0, sizeof init);
+    init.fields.data = value;
+    init.fields.private_flag = GLIBC_FUTEX_SHARED;
+
+    memcpy(tmp, t->dir, t->len);
+    memcpy(tmp + t->len, "/sem.", 5);
+    char *suffix = tmp + t->len + 5;
+    suffix[6] = '\0';
+    for (int tries = 0; tries < TEMP_TRIES; tries++) {
+        temp_suffix(suffix);
+        int fd = sys_openat(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0) {
+            if (errno == EEXIST)
+                continue;
+            return -1;
+        }
+        if (write_all(fd, &init.sem, sizeof init.sem) != 0) {
+            close_keep_errno(fd);
+            int saved = errno;
+            sys_unlink(tmp);
+            errno = saved;
+            return -1;
+        }
+        return fd;
+    }
+    errno = EAGAIN;
+    return -1;
+}
+
+static sem_t *open_existing(int fd)
+{
+    sem_t *sem = semtab_add(fd, SEM_FAILED);
+    close_keep_errno(fd);
+    return sem;
+}
+
+SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
+{
+    const struct shm_target *t = shm_target();
+    char path[PATH_MAX];
+    if (object_path(t, name, 1, path) != 0) {
+        errno = EINVAL;
+        return SEM_FAILED;
+    }
+    mode_t mode = 0;
+    unsigned value = 0;
+    if (oflag & O_CREAT) {
+        va_list ap;
+        va_start(ap, oflag);
+        mode = va_arg(ap, mode_t);
+        value = va_arg(ap, unsigned);
+        va_end(ap);
+    }
+    if (t->redirect) {
+        shm_dir_ensure(t);
+        debug_op("sem_open", name, path);
+    }
+
+    int creating = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
+    for (;;) {
+        if (!creating) {
+            /* Like glibc: the caller's other flags pass through. */
+            int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+            int fd = sys_openat(AT_FDCWD, path, flags, 0);
+            if (fd >= 0)
+                return open_existing(fd);
+            if (!(oflag & O_CREAT) || errno != ENOENT)
+                return SEM_FAILED;
+        }
+
+        if (value > SEM_VALUE_MAX) {
+            errno = EINVAL;
+            return SEM_FAILED;
+        }
+        char tmp[PATH_MAX];
+        int fd = create_temp(t, tmp, mode, value);
+        if (fd < 0)
+            return SEM_FAILED;
+        /* Map before publishing, so nobody can see the name without the
+           content, and a full disk fails here, not as SIGBUS later. */
+        void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        sem_t *result = SEM_FAILED;
+        int retry = 0;
+        if (m != MAP_FAILED) {
+            if (sys_link(tmp, path) == 0) {
+                result = semtab_add(fd, m);
+            } else {
+                int saved = errno;
+                munmap(m, sizeof(sem_t));
+                errno = saved;
+                retry = errno == EEXIST && !(oflag & O_EXCL);
+            }
+        }
+        int saved = errno;
+        sys_unlink(tmp);
+        close(fd);
+        errno = saved;
+        if (!retry)
+            return result;
+        /* Someone else created it first: use theirs. */
+        creating = 0;
+    }
+}
+
+SHMR_EXPORT int sem_close(sem_t *sem)
+{
+    if (semtab_release(sem) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return 0;
+}
+
+SHMR_EXPORT int sem_unlink(const char *name)
+{
+    const struct shm_target *t = shm_target();
+    char path[PATH_MAX];
+    if (object_path(t, name, 1, path) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (t->redirect)
+        debug_op("sem_unlink", name, path);
+    int rc = sys_unlink(path);
+    if (rc < 0 && errno == EPERM)
+        errno = EACCES;
+    return rc;
+}

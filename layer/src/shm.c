@@ -1,0 +1,45 @@
+/* shm_open and shm_unlink with glibc's semantics, in the redirect directory
+   when /dev/shm is missing. */
+
+#include "debug.h"
+#include "export.h"
+#include "names.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <sys/mman.h>
+
+SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
+{
+    const struct shm_target *t = shm_target();
+    char path[PATH_MAX];
+    if (object_path(t, name, 0, path) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (t->redirect) {
+        shm_dir_ensure(t);
+        debug_op("shm_open", name, path);
+    }
+    int fd = sys_openat(AT_FDCWD, path, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
+    /* glibc folds "names a directory" into the invalid-name error. */
+    if (fd < 0 && errno == EISDIR)
+        errno = EINVAL;
+    return fd;
+}
+
+SHMR_EXPORT int shm_unlink(const char *name)
+{
+    const struct shm_target *t = shm_target();
+    char path[PATH_MAX];
+    if (object_path(t, name, 0, path) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (t->redirect)
+        debug_op("shm_unlink", name, path);
+    int rc = sys_unlink(path);
+    if (rc < 0 && errno == EPERM)
+        errno = EACCES;
+    return rc;
+}

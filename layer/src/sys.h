@@ -1,0 +1,56 @@
+#ifndef SHMR_SYS_H
+#define SHMR_SYS_H
+
+/* The library exports open, unlink, stat, ... itself, so calling those names
+   from inside would land back in the interposers.  Internal file work goes
+   straight to the kernel through the *at system calls, which exist on both
+   x86_64 and aarch64 and carry no glibc symbol version beyond syscall(). */
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static inline int sys_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    return (int)syscall(SYS_openat, dirfd, path, flags, mode);
+}
+
+static inline int sys_unlink(const char *path)
+{
+    return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
+
+static inline int sys_link(const char *from, const char *to)
+{
+    return (int)syscall(SYS_linkat, AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+static inline int sys_mkdir(const char *path, mode_t mode)
+{
+    return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+}
+
+static inline int sys_chmod(const char *path, mode_t mode)
+{
+    return (int)syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+}
+
+/* struct stat is the kernel's layout on x86_64 and aarch64, so the raw
+   newfstatat/fstat results need no conversion. */
+static inline int sys_fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+    return (int)syscall(SYS_newfstatat, dirfd, path, st, flags);
+}
+
+static inline int sys_fstat(int fd, struct stat *st)
+{
+    return (int)syscall(SYS_fstat, fd, st);
+}
+
+static inline int sys_access(const char *path, int mode)
+{
+    return (int)syscall(SYS_faccessat, AT_FDCWD, path, mode);
+}
+
+#endif
