@@ -72,4 +72,20 @@ for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.c
   project.addPackageIgnore(dir);
 }
 
+// --- Integration tests and the demo (owner: integ; docs/integration.md) ---
+// integ-tests-alpha is pinned: its alpha versions only match exactly.
+project.addDevDeps('@aws-cdk/integ-tests-alpha@2.245.0-alpha.0', '@aws-cdk/integ-runner@^2.197.10');
+project.addTask('demo', {
+  description: 'Synthesize the example app and invoke its functions in a Lambda-like sandbox (root)',
+  exec: 'bash test/integ/demo.sh',
+});
+project.addTask('integ:local', {
+  description: 'Invoker unit tests and every example function run locally, checked (root)',
+  exec: 'bash test/integ/run.sh',
+});
+project.addTask('integ:snapshot', {
+  description: 'Compare the integ-runner snapshots with a fresh synth (no AWS account needed)',
+  exec: 'bash test/integ/snapshot.sh',
+});
+
 project.synth();
