@@ -68,6 +68,7 @@ cd "$here"
 # shellcheck disable=SC2086 # $srcs is a list of plain file names
 "$cc" -std=c11 -D_GNU_SOURCE -U_FORTIFY_SOURCE -O2 -fPIC -shared \
     -Wall -Wextra -Werror -fvisibility=hidden -fno-strict-aliasing \
+    -fno-delete-null-pointer-checks \
     -ffile-prefix-map="$here"=. \
     -Wl,-z,defs -Wl,-z,noexecstack -Wl,-z,relro -Wl,--build-id=none \
     -Wl,--hash-style=gnu -Wl,-soname,shm_redirect.so \

@@ -137,7 +137,8 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         va_end(ap);
     }
     if (t->redirect) {
-        shm_dir_ensure(t);
+        if (shm_dir_ensure(t) != 0)
+            return SEM_FAILED;
         debug_op("sem_open", name, path);
     }
 

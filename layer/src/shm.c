@@ -18,7 +18,8 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         return -1;
     }
     if (t->redirect) {
-        shm_dir_ensure(t);
+        if (shm_dir_ensure(t) != 0)
+            return -1;
         debug_op("shm_open", name, path);
     }
     int fd = sys_openat(AT_FDCWD, path, oflag | O_NOFOLLOW | O_CLOEXEC, mode);

@@ -96,21 +96,22 @@ const struct shm_target *shm_target(void)
     return t;
 }
 
-void shm_dir_ensure(const struct shm_target *t)
+int shm_dir_ensure(const struct shm_target *t)
 {
     if (!t->redirect || atomic_load_explicit(&dir_ready, memory_order_acquire))
-        return;
+        return 0;
     int saved = errno;
     if (sys_mkdir(t->dir, 01777) == 0) {
         /* mkdir applies the umask; the directory is shared by every user
            of the function, like /dev/shm, so set the mode explicitly. */
         sys_chmod(t->dir, 01777);
         debug_op("mkdir", t->dir, NULL);
-        atomic_store_explicit(&dir_ready, 1, memory_order_release);
-    } else if (errno == EEXIST) {
-        atomic_store_explicit(&dir_ready, 1, memory_order_release);
+    } else if (errno != EEXIST) {
+        return -1;
     }
+    atomic_store_explicit(&dir_ready, 1, memory_order_release);
     errno = saved;
+    return 0;
 }
 
 const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
@@ -123,7 +124,8 @@ const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
         errno = ENAMETOOLONG;
         return NULL;
     }
-    shm_dir_ensure(t);
+    /* A failure here resurfaces from the call itself (ENOENT). */
+    (void)shm_dir_ensure(t);
     memcpy(buf, t->dir, t->len);
     memcpy(buf + t->len, path + 8, rest + 1);
     debug_op(op, path, buf);

@@ -21,8 +21,9 @@ const struct shm_target *shm_target(void);
 #define SHM_DIR_MAX (PATH_MAX - NAME_MAX - 16)
 
 /* Creates the redirect directory (mode 01777) if it does not exist yet.
-   Failures are left for the operation that follows to report. */
-void shm_dir_ensure(const struct shm_target *t);
+   Returns 0, or -1 with errno from mkdir (e.g. ENOSPC, ENOENT for a
+   missing parent) and errno otherwise untouched. */
+int shm_dir_ensure(const struct shm_target *t);
 
 /* Exactly "/dev/shm" or a path below it: the only paths ever rewritten. */
 static inline int shm_prefix(const char *p)
