@@ -101,6 +101,8 @@ if [ -n "$LS_TMP_IMAGE" ]; then
   chmod 1777 "$r/tmp"
 else
   mount --bind "$LS_TMP_DIR" "$r/tmp"
+  # A bind mount inherits the read-only flag of the mount its source lives on (the root, with --read-only).
+  mount -o remount,bind,rw "$r/tmp"
 fi
 
 # Lambda'"'"'s /dev: a handful of character devices and the fd links, nothing else, not writable.
