@@ -43,8 +43,8 @@ PATH_CALL_OR(int, statx,
              (dirfd, p, flags, mask, buf),
              (int)syscall(SYS_statx, dirfd, p, flags, mask, buf))
 
-#define COMPAT_CALL(name, params, args)                                       \
-    REAL_NEXT_COMPAT(name)                                                    \
+#define COMPAT_CALL(name, version, params, args)                              \
+    REAL_NEXT_VERSION(name, version)                                          \
     SHMR_EXPORT int name params                                               \
     {                                                                         \
         SHM_PATH(p, path, -1);                                                \
@@ -52,13 +52,15 @@ PATH_CALL_OR(int, statx,
         return next args;                                                     \
     }
 
-COMPAT_CALL(__xstat, (int ver, const char *path, struct stat *st), (ver, p, st))
-COMPAT_CALL(__lxstat, (int ver, const char *path, struct stat *st), (ver, p, st))
-COMPAT_CALL(__fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int flags),
+COMPAT_CALL(__xstat, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat *st), (ver, p, st))
+COMPAT_CALL(__lxstat, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat *st), (ver, p, st))
+COMPAT_CALL(__fxstatat, GLIBC_FXSTATAT_VERSION,
+            (int ver, int dirfd, const char *path, struct stat *st, int flags),
             (ver, dirfd, p, st, flags))
-COMPAT_CALL(__xstat64, (int ver, const char *path, struct stat64 *st), (ver, p, st))
-COMPAT_CALL(__lxstat64, (int ver, const char *path, struct stat64 *st), (ver, p, st))
-COMPAT_CALL(__fxstatat64, (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
+COMPAT_CALL(__xstat64, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat64 *st), (ver, p, st))
+COMPAT_CALL(__lxstat64, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat64 *st), (ver, p, st))
+COMPAT_CALL(__fxstatat64, GLIBC_FXSTATAT_VERSION,
+            (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
             (ver, dirfd, p, st, flags))
 
 /* multiprocessing's heap asks statvfs("/dev/shm") for free space. */

@@ -36,10 +36,10 @@ void *real_next(_Atomic(void *) *slot, const char *name)
     return cached(slot, dlsym(RTLD_NEXT, name));
 }
 
-void *real_next_compat(_Atomic(void *) *slot, const char *name)
+void *real_next_version(_Atomic(void *) *slot, const char *name, const char *version)
 {
     void *p = atomic_load_explicit(slot, memory_order_acquire);
     if (p)
         return p == (void *)&absent ? NULL : p;
-    return cached(slot, dlvsym(RTLD_NEXT, name, GLIBC_FLOOR));
+    return cached(slot, dlvsym(RTLD_NEXT, name, version));
 }

@@ -1,0 +1,171 @@
+/* Every path interposer: /dev/shm paths reach the object directory (the
+   redirect directory, or the real /dev/shm when it exists); other paths,
+   including "/dev/shmx" and relative ones, are untouched. */
+#include "common.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+
+int __open_2(const char *, int);
+int __open64_2(const char *, int);
+int __openat_2(int, const char *, int);
+int __openat64_2(int, const char *, int);
+
+static char vpath[PATH_MAX], real[PATH_MAX], vpath2[PATH_MAX], real2[PATH_MAX];
+
+static ino_t raw_ino(const char *path)
+{
+    struct stat st;
+    return raw_stat(path, &st) == 0 ? st.st_ino : 0;
+}
+
+/* FD refers to the object file. */
+static int same_file(int fd)
+{
+    struct stat st;
+    int ok = fd >= 0 && fstat(fd, &st) == 0 && st.st_ino == raw_ino(real);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static void fresh(void)
+{
+    raw_unlink(real);
+    raw_unlink(real2);
+}
+
+int main(void)
+{
+    char name[64];
+    uniq(name, sizeof name, "path");
+    snprintf(vpath, sizeof vpath, "/dev/shm/%s", name);
+    object_file(real, sizeof real, "", name);
+    snprintf(vpath2, sizeof vpath2, "/dev/shm/%s.2", name);
+    object_file(real2, sizeof real2, "", name);
+    strcat(real2, ".2");
+    const char *dir = object_dir();
+    printf("# /dev/shm is %s\n", redirected() ? dir : "real");
+
+    struct stat st;
+    check(stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && st.st_ino == raw_ino(dir),
+          "stat(\"/dev/shm\") is the directory %s", dir);
+    if (redirected())
+        check((st.st_mode & 07777) == 01777, "redirect directory has mode 01777 (got %o)", (unsigned)(st.st_mode & 07777));
+
+    fresh();
+    check(same_file(open(vpath, O_CREAT | O_RDWR | O_EXCL, 0600)), "open O_CREAT");
+    check(same_file(open64(vpath, O_RDONLY)), "open64");
+    check(same_file(openat(AT_FDCWD, vpath, O_RDONLY)), "openat");
+    check(same_file(openat64(AT_FDCWD, vpath, O_RDONLY)), "openat64");
+    check(same_file(__open_2(vpath, O_RDONLY)), "__open_2");
+    check(same_file(__open64_2(vpath, O_RDONLY)), "__open64_2");
+    check(same_file(__openat_2(AT_FDCWD, vpath, O_RDONLY)), "__openat_2");
+    check(same_file(__openat64_2(AT_FDCWD, vpath, O_RDONLY)), "__openat64_2");
+    fresh();
+    check(same_file(creat(vpath, 0600)), "creat");
+    fresh();
+    check(same_file(creat64(vpath, 0600)), "creat64");
+    FILE *f = fopen(vpath, "w");
+    check(f && fputs("data", f) >= 0 && fclose(f) == 0 && raw_ino(real), "fopen");
+    f = fopen64(vpath, "r");
+    char buf[8] = { 0 };
+    check(f && fgets(buf, sizeof buf, f) && strcmp(buf, "data") == 0, "fopen64 reads it back");
+    if (f)
+        fclose(f);
+
+    ino_t ino = raw_ino(real);
+    struct stat64 st64;
+    check(stat(vpath, &st) == 0 && st.st_ino == ino, "stat");
+    check(lstat(vpath, &st) == 0 && st.st_ino == ino, "lstat");
+    check(fstatat(AT_FDCWD, vpath, &st, 0) == 0 && st.st_ino == ino, "fstatat");
+    check(stat64(vpath, &st64) == 0 && st64.st_ino == ino, "stat64");
+    check(lstat64(vpath, &st64) == 0 && st64.st_ino == ino, "lstat64");
+    check(fstatat64(AT_FDCWD, vpath, &st64, 0) == 0 && st64.st_ino == ino, "fstatat64");
+    struct statx sx;
+    check(statx(AT_FDCWD, vpath, 0, STATX_INO, &sx) == 0 && sx.stx_ino == ino, "statx");
+
+    /* Binaries built against glibc < 2.33 call these; find them the way
+       the dynamic linker binds such a binary: the preloaded definition. */
+#if defined(__x86_64__)
+    const int ver = 1;
+#else
+    const int ver = 0;
+#endif
+    static const char *const xnames[] = { "__xstat", "__lxstat", "__xstat64", "__lxstat64" };
+    for (int i = 0; i < 4; i++) {
+        int (*fn)(int, const char *, struct stat *) = (int (*)(int, const char *, struct stat *))dlsym(RTLD_DEFAULT, xnames[i]);
+        memset(&st, 0, sizeof st);
+        check(fn && fn(ver, vpath, &st) == 0 && st.st_ino == ino, "%s", xnames[i]);
+    }
+    static const char *const atnames[] = { "__fxstatat", "__fxstatat64" };
+    for (int i = 0; i < 2; i++) {
+        int (*fn)(int, int, const char *, struct stat *, int) =
+            (int (*)(int, int, const char *, struct stat *, int))dlsym(RTLD_DEFAULT, atnames[i]);
+        memset(&st, 0, sizeof st);
+        check(fn && fn(ver, AT_FDCWD, vpath, &st, 0) == 0 && st.st_ino == ino, "%s", atnames[i]);
+    }
+
+    struct statfs rawfs, fs;
+    struct statfs64 fs64;
+    struct statvfs vfs;
+    struct statvfs64 vfs64;
+    syscall(SYS_statfs, dir, &rawfs);
+    check(statfs("/dev/shm", &fs) == 0 && fs.f_type == rawfs.f_type && fs.f_blocks == rawfs.f_blocks, "statfs");
+    check(statfs64("/dev/shm", &fs64) == 0 && fs64.f_type == rawfs.f_type, "statfs64");
+    check(statvfs("/dev/shm", &vfs) == 0 && vfs.f_blocks == rawfs.f_blocks, "statvfs (multiprocessing.heap)");
+    check(statvfs64("/dev/shm", &vfs64) == 0 && vfs64.f_blocks == rawfs.f_blocks, "statvfs64");
+
+    check(access(vpath, R_OK | W_OK) == 0, "access");
+    check(faccessat(AT_FDCWD, vpath, R_OK, 0) == 0, "faccessat");
+    DIR *d = opendir("/dev/shm");
+    int seen = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        seen |= strcmp(e->d_name, name) == 0;
+    if (d)
+        closedir(d);
+    check(seen, "opendir(\"/dev/shm\") lists the file");
+
+    check(rename(vpath, vpath2) == 0 && !raw_exists(real) && raw_exists(real2), "rename");
+    check(renameat(AT_FDCWD, vpath2, AT_FDCWD, vpath) == 0 && raw_exists(real) && !raw_exists(real2), "renameat");
+    check(unlink(vpath) == 0 && !raw_exists(real), "unlink");
+    CHECK_ERR(unlink(vpath), -1, ENOENT, "unlink again -> ENOENT");
+    close(creat(vpath, 0600));
+    check(unlinkat(AT_FDCWD, vpath, 0) == 0 && !raw_exists(real), "unlinkat");
+    check(mkdir(vpath, 0700) == 0 && raw_exists(real), "mkdir");
+    check(rmdir(vpath) == 0 && !raw_exists(real), "rmdir");
+    check(mkdirat(AT_FDCWD, vpath, 0700) == 0 && raw_exists(real), "mkdirat");
+    check(unlinkat(AT_FDCWD, vpath, AT_REMOVEDIR) == 0 && !raw_exists(real), "unlinkat AT_REMOVEDIR");
+    CHECK_ERR(mkdir("/dev/shm", 0777), -1, EEXIST, "mkdir(\"/dev/shm\") -> EEXIST");
+
+    if (redirected()) {
+        CHECK_ERR(rmdir("/dev/shm"), -1, EBUSY, "rmdir(\"/dev/shm\") -> EBUSY, the redirect directory stays");
+        CHECK_ERR(rename("/dev/shm", "/tmp/elsewhere"), -1, EBUSY, "rename(\"/dev/shm\", ...) -> EBUSY");
+        check(raw_exists(dir), "redirect directory still exists");
+        /* "/dev/shmx" is another name: if it were rewritten it would find this. */
+        char decoy[PATH_MAX];
+        snprintf(decoy, sizeof decoy, "%sx", dir);
+        close((int)syscall(SYS_openat, AT_FDCWD, decoy, O_CREAT | O_WRONLY, 0600));
+        CHECK_ERR(stat("/dev/shmx", &st), -1, ENOENT, "\"/dev/shmx\" is not rewritten");
+        raw_unlink(decoy);
+        check(chdir("/dev") == 0, "chdir /dev");
+        CHECK_ERR(stat("shm", &st), -1, ENOENT, "relative \"shm\" is not rewritten");
+        check(chdir("/tmp") == 0, "chdir /tmp");
+    } else {
+        CHECK_ERR(stat("/dev/shmx", &st), -1, ENOENT, "\"/dev/shmx\" is not rewritten");
+        check(chdir("/dev") == 0 && stat("shm", &st) == 0 && st.st_ino == raw_ino("/dev/shm"),
+              "relative \"shm\" from /dev is the real /dev/shm");
+        check(chdir("/tmp") == 0, "chdir /tmp");
+    }
+    check(stat("/etc/hostname", &st) == 0 && st.st_ino == raw_ino("/etc/hostname"), "unrelated paths pass through");
+
+    char longp[PATH_MAX + 16];
+    memcpy(longp, "/dev/shm/", 9);
+    memset(longp + 9, 'x', PATH_MAX - 9);
+    longp[PATH_MAX] = '\0';
+    CHECK_ERR(open(longp, O_RDONLY), -1, ENAMETOOLONG, "a /dev/shm path of PATH_MAX bytes -> ENAMETOOLONG");
+    return finish();
+}
