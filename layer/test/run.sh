@@ -49,7 +49,7 @@ run_all() {
         passed=$((passed + p))
         failed=$((failed + f))
     done
-    echo "c-tests: $passed passed, $failed failed"
+    echo "${summary:-c-tests}: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
 
@@ -67,7 +67,7 @@ if [ "$arch" != "$host" ]; then
 fi
 
 if [ "${inner:-}" = 1 ]; then
-    run_all
+    summary=inner-tests run_all
     exit
 fi
 
