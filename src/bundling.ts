@@ -1,4 +1,6 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { AssetHashType, BundlingOutput, DockerImage, ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -51,7 +53,12 @@ class LocalLayerBundling implements ILocalBundling {
       throw new Error(noToolchainMessage(this.target, docker));
     }
     const library = path.join(outputDir, LIBRARY_PATH_IN_LAYER);
-    run('sh', [this.sources.buildScript, '--arch', this.target.name, '--cc', cc, '--out', path.dirname(library)]);
+    const wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shm-redirect-cc-'));
+    try {
+      run('sh', [this.sources.buildScript, '--arch', this.target.name, '--cc', singleWord(cc, wrapperDir), '--out', path.dirname(library)]);
+    } finally {
+      fs.rmSync(wrapperDir, { recursive: true, force: true });
+    }
     run('sh', [this.sources.auditScript, '--arch', this.target.name, library]);
     if (elfMachine(library) !== this.target.elfMachine) {
       throw new Error(`${library} built with "${cc}" is not an ${this.target.name} ELF library`);
@@ -60,8 +67,21 @@ class LocalLayerBundling implements ILocalBundling {
   }
 }
 
+/**
+ * build.sh takes the compiler as one word; "zig cc -target ..." and
+ * "clang --target=..." become a wrapper script in `dir`.
+ */
+function singleWord(cc: string, dir: string): string {
+  if (!/\s/.test(cc)) {
+    return cc;
+  }
+  const wrapper = path.join(dir, 'cc');
+  fs.writeFileSync(wrapper, `#!/bin/sh\nexec ${cc} "$@"\n`, { mode: 0o755 });
+  return wrapper;
+}
+
 function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
   if (result.error || result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
     const why = result.error ? result.error.message : `exit status ${result.status ?? result.signal}`;
@@ -75,6 +95,7 @@ function dockerProblem(): string | undefined {
   const result = spawnSync(docker, ['version', '--format', '{{.Server.Version}}'], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
     timeout: 30_000,
   });
   if (result.error) {

@@ -46,6 +46,7 @@ function buildsFor(cc: string, target: TargetArchitecture): boolean {
     fs.writeFileSync(path.join(dir, 'probe.c'), PROBE_SOURCE);
     const result = spawnSync('sh', ['-c', `${cc} -shared -fPIC -o probe.so probe.c`], {
       cwd: dir,
+      env: process.env,
       stdio: 'ignore',
       timeout: 60_000,
     });
