@@ -140,7 +140,7 @@ static __attribute__((unused)) pid_t spawn_helper(char *const args[], const char
     for (int i = 0; args[i] && a < 15; i++)
         argv[a++] = args[i];
     argv[a] = NULL;
-    execv(argv[0], argv);
+    execvp(argv[0], argv);
     _exit(127);
 }
 

@@ -101,7 +101,7 @@ int main(int argc, char **argv)
     check(run("sem", name, debug, err, sizeof err) == 0, "sem_open with SHM_REDIRECT_DEBUG=1");
     char want[PATH_MAX + 64];
     snprintf(want, sizeof want, "shm_redirect: sem_open %s -> /tmp/shm/sem.%s\n", name, name);
-    check(strstr(err, want) != NULL, "debug line: %s", want);
+    check(strstr(err, want) != NULL, "debug line: %.*s", (int)strlen(want) - 1, want);
     raw_unlink(file);
     check(run("stat", name, debug, err, sizeof err) == 0
               && strcmp(err, "shm_redirect: stat /dev/shm -> /tmp/shm\n") == 0,

@@ -2,6 +2,7 @@
    initialises it, every one gets the same semaphore, no post is lost. */
 #include "common.h"
 
+#include <dirent.h>
 #include <semaphore.h>
 
 #define PROCS 16
@@ -11,15 +12,14 @@
 /* sem.XXXXXX files in the object directory. */
 static int temp_files(void)
 {
-    int n = -1;
-    char cmd[PATH_MAX + 64];
-    snprintf(cmd, sizeof cmd, "ls -a '%s' 2>/dev/null | grep -c '^sem\\.......$'", object_dir());
-    FILE *p = popen(cmd, "r");
-    if (p) {
-        if (fscanf(p, "%d", &n) != 1)
-            n = -1;
-        pclose(p);
-    }
+    DIR *d = opendir(object_dir());
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, "sem.", 4) == 0 && strlen(e->d_name) == 10;
+    closedir(d);
     return n;
 }
 
