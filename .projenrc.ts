@@ -63,9 +63,10 @@ project.deps.addDependency('constructs@^10.4.0', DependencyType.BUILD);
 
 // The construct compiles the C library at synth time, so the npm package (and
 // the jsii tarball inside the Python wheel) must carry its sources. Only what
-// build.sh and audit.sh need, never build outputs or the C tests.
+// build.sh and audit.sh need, never build outputs or the C tests
+// (test/package.test.ts builds and audits from the packed files).
 project.addPackageIgnore('/layer/*');
-for (const keep of ['src/', 'build.sh', 'audit.sh', 'VERSION', 'Makefile']) {
+for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'Makefile']) {
   project.addPackageIgnore(`!/layer/${keep}`);
 }
 for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.cache/']) {

@@ -5,8 +5,8 @@ import * as path from 'path';
 import { AssetHashType, BundlingOutput, DockerImage, ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { TargetArchitecture } from './architecture';
-import { compilerCandidates, elfMachine, findCompiler } from './compiler';
 import { LayerSources } from './layer-sources';
+import { compilerCandidates, elfMachine, findCompiler, findReadelf } from './toolchain';
 
 /** Where the library lands inside the layer zip (→ /opt/lib on Lambda). */
 export const LIBRARY_PATH_IN_LAYER = 'lib/shm_redirect.so';
@@ -45,12 +45,13 @@ class LocalLayerBundling implements ILocalBundling {
 
   public tryBundle(outputDir: string): boolean {
     const cc = findCompiler(this.target);
-    if (cc === undefined) {
+    const readelf = findReadelf(this.target);
+    if (cc === undefined || readelf === undefined) {
       const docker = dockerProblem();
       if (docker === undefined) {
         return false;
       }
-      throw new Error(noToolchainMessage(this.target, docker));
+      throw new Error(noToolchainMessage(this.target, cc === undefined ? 'compiler' : 'readelf', docker));
     }
     const library = path.join(outputDir, LIBRARY_PATH_IN_LAYER);
     const wrapperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'shm-redirect-cc-'));
@@ -59,7 +60,7 @@ class LocalLayerBundling implements ILocalBundling {
     } finally {
       fs.rmSync(wrapperDir, { recursive: true, force: true });
     }
-    run('sh', [this.sources.auditScript, '--arch', this.target.name, library]);
+    run('sh', [this.sources.auditScript, '--arch', this.target.name, library], { READELF: readelf });
     if (elfMachine(library) !== this.target.elfMachine) {
       throw new Error(`${library} built with "${cc}" is not an ${this.target.name} ELF library`);
     }
@@ -80,8 +81,8 @@ function singleWord(cc: string, dir: string): string {
   return wrapper;
 }
 
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+function run(command: string, args: string[], env: Record<string, string> = {}): void {
+  const result = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   if (result.error || result.status !== 0) {
     const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.trim();
     const why = result.error ? result.error.message : `exit status ${result.status ?? result.signal}`;
@@ -108,13 +109,16 @@ function dockerProblem(): string | undefined {
   return undefined;
 }
 
-function noToolchainMessage(target: TargetArchitecture, dockerProblemText: string): string {
+function noToolchainMessage(target: TargetArchitecture, missing: 'compiler' | 'readelf', dockerProblemText: string): string {
   const tried = compilerCandidates(target).map((cc) => `"${cc}"`).join(', ');
   const crossPackage = `gcc-${target.gnuTriplet.replace(/_/g, '-')}`;
+  const local =
+    missing === 'compiler'
+      ? `no C compiler that targets ${target.gnuTriplet} was found (tried ${tried})`
+      : 'no readelf was found for the ABI audit (tried $READELF, readelf, llvm-readelf)';
   return [
-    `Cannot build shm_redirect.so for ${target.name} Lambda functions: no C compiler that targets ${target.gnuTriplet}`,
-    `was found (tried ${tried}) and Docker is not usable (${dockerProblemText}).`,
-    `Install one: on Debian/Ubuntu \`apt-get install gcc\` on a ${target.name} Linux host or \`apt-get install ${crossPackage}\` on any other,`,
-    `or zig (any OS), or start a Docker engine (the build then runs in ${lambda.Runtime.PROVIDED_AL2023.bundlingImage.image}).`,
+    `Cannot build shm_redirect.so for ${target.name} Lambda functions: ${local} and Docker is not usable (${dockerProblemText}).`,
+    `Install one: on Debian/Ubuntu \`apt-get install gcc binutils\` on a ${target.name} Linux host or \`apt-get install ${crossPackage} binutils\` on any other,`,
+    `or zig plus binutils or LLVM (any OS), or start a Docker engine (the build then runs in ${lambda.Runtime.PROVIDED_AL2023.bundlingImage.image}).`,
   ].join(' ');
 }

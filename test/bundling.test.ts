@@ -5,8 +5,8 @@ import { App, AssetStaging, DockerImage, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from '../src';
 import { targetOf } from '../src/architecture';
-import { elfMachine } from '../src/compiler';
 import { LayerSources } from '../src/layer-sources';
+import { elfMachine } from '../src/toolchain';
 
 const LAYER_DIR = path.resolve(__dirname, '..', 'layer');
 const FAKE_DOCKER_DIR = path.join(__dirname, 'fake-docker');
@@ -166,7 +166,7 @@ describe('no compiler and no Docker', () => {
         message: expect.stringMatching(
           new RegExp(
             'Cannot build shm_redirect.so for arm64 Lambda functions: no C compiler that targets aarch64-linux-gnu.*' +
-              `${dockerReason.source}.*apt-get install gcc-aarch64-linux-gnu.*zig.*Docker engine`,
+              `${dockerReason.source}.*apt-get install gcc-aarch64-linux-gnu binutils.*zig.*Docker engine`,
           ),
         ),
       }),

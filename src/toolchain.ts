@@ -20,6 +20,23 @@ export function compilerCandidates(target: TargetArchitecture): string[] {
 }
 
 const found = new Map<string, string | undefined>();
+const foundReadelf = new Map<string, string | undefined>();
+
+/**
+ * A readelf for layer/audit.sh, which reads any architecture's ELF files:
+ * $READELF, binutils' or LLVM's (macOS has neither by default).
+ */
+export function findReadelf(target: TargetArchitecture): string | undefined {
+  const key = `${target.name}\0${process.env.PATH ?? ''}\0${process.env.READELF ?? ''}`;
+  if (!foundReadelf.has(key)) {
+    const candidates = [process.env.READELF, 'readelf', `${target.gnuTriplet}-readelf`, 'llvm-readelf'];
+    foundReadelf.set(
+      key,
+      candidates.find((c): c is string => c !== undefined && c !== '' && spawnSync(c, ['--version'], { env: process.env, stdio: 'ignore' }).status === 0),
+    );
+  }
+  return foundReadelf.get(key);
+}
 
 /**
  * The first candidate that really builds a shared library for `target`:
