@@ -46,11 +46,12 @@ void debug_op(const char *op, const char *from, const char *to)
     emit(&l);
 }
 
-void warn_line(const char *msg, const char *detail)
+void warn_line(const char *a, const char *b, const char *c)
 {
     struct line l = { .len = 0 };
     add(&l, "shm_redirect: ");
-    add(&l, msg);
-    add(&l, detail);
+    add(&l, a);
+    add(&l, b);
+    add(&l, c);
     emit(&l);
 }

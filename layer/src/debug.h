@@ -6,7 +6,7 @@
    NULL.  Does nothing unless SHM_REDIRECT_DEBUG=1. */
 void debug_op(const char *op, const char *from, const char *to);
 
-/* An unconditional one-line warning on stderr. */
-void warn_line(const char *msg, const char *detail);
+/* An unconditional one-line warning on stderr: A, B and C concatenated. */
+void warn_line(const char *a, const char *b, const char *c);
 
 #endif

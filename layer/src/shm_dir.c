@@ -13,7 +13,8 @@
 static const struct shm_target native = { 0, 0, "/dev/shm", 8 };
 
 static _Atomic(const struct shm_target *) current;
-static atomic_int dir_ready;
+/* The redirect directory: 0 not checked yet, 1 usable, -errno refused. */
+static atomic_int dir_state;
 
 static int dev_shm_usable(void)
 {
@@ -35,11 +36,11 @@ static const char *configured_dir(size_t *len)
     if (v[0] != '/' || n == 1) {
         warn_line("SHM_REDIRECT_DIR must be an absolute directory other than /, using " DEFAULT_DIR
                   " instead of ",
-                  v);
+                  v, "");
         return NULL;
     }
     if (n > SHM_DIR_MAX) {
-        warn_line("SHM_REDIRECT_DIR is too long, using " DEFAULT_DIR " instead of ", v);
+        warn_line("SHM_REDIRECT_DIR is too long, using " DEFAULT_DIR " instead of ", v, "");
         return NULL;
     }
     *len = n;
@@ -96,20 +97,68 @@ const struct shm_target *shm_target(void)
     return t;
 }
 
+/* Why a directory that exists is not trusted, or NULL.  The rule mirrors
+   what makes /dev/shm safe to share: nobody but us (or root) can remove,
+   replace or plant entries in it.  FD was opened with O_NOFOLLOW, so a
+   symlink planted under the directory's name never gets this far. */
+static const char *untrusted(int fd, int *err)
+{
+    struct stat st;
+    if (sys_fstat(fd, &st) != 0) {
+        *err = errno;
+        return ": cannot be examined";
+    }
+    *err = EACCES;
+    if (st.st_uid != geteuid() && st.st_uid != 0)
+        return ": owned by another user (set SHM_REDIRECT_DIR to a directory of yours)";
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        return ": writable by others without the sticky bit";
+    return NULL;
+}
+
 int shm_dir_ensure(const struct shm_target *t)
 {
-    if (!t->redirect || atomic_load_explicit(&dir_ready, memory_order_acquire))
+    if (!t->redirect)
         return 0;
+    int state = atomic_load_explicit(&dir_state, memory_order_acquire);
+    if (state == 1)
+        return 0;
+    if (state < 0) {
+        errno = -state;
+        return SHM_DIR_UNSAFE;
+    }
     int saved = errno;
-    if (sys_mkdir(t->dir, 01777) == 0) {
+    int created = sys_mkdir(t->dir, 01777) == 0;
+    if (!created && errno != EEXIST)
+        return SHM_DIR_MISSING;
+    int err = 0;
+    const char *why = NULL;
+    int fd = sys_openat(AT_FDCWD, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    struct stat st;
+    if (fd < 0) {
+        /* With O_DIRECTORY a symlink fails as ENOTDIR too; tell them apart. */
+        err = errno;
+        if (err == ENOTDIR && sys_fstatat(AT_FDCWD, t->dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+            err = ELOOP;
+        why = err == ELOOP ? ": it is a symbolic link" : err == ENOTDIR ? ": not a directory" : ": cannot be opened";
+    } else {
+        why = untrusted(fd, &err);
         /* mkdir applies the umask; the directory is shared by every user
            of the function, like /dev/shm, so set the mode explicitly. */
-        sys_chmod(t->dir, 01777);
-        debug_op("mkdir", t->dir, NULL);
-    } else if (errno != EEXIST) {
-        return -1;
+        if (!why && created)
+            sys_fchmod(fd, 01777);
+        close(fd);
     }
-    atomic_store_explicit(&dir_ready, 1, memory_order_release);
+    if (why) {
+        int expected = 0;
+        if (atomic_compare_exchange_strong(&dir_state, &expected, -err))
+            warn_line("refusing to use ", t->dir, why);
+        errno = err;
+        return SHM_DIR_UNSAFE;
+    }
+    if (created)
+        debug_op("mkdir", t->dir, NULL);
+    atomic_store_explicit(&dir_state, 1, memory_order_release);
     errno = saved;
     return 0;
 }
@@ -124,8 +173,12 @@ const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
         errno = ENAMETOOLONG;
         return NULL;
     }
-    /* A failure here resurfaces from the call itself (ENOENT). */
-    (void)shm_dir_ensure(t);
+    int saved = errno;
+    int ready = shm_dir_ensure(t);
+    if (ready == SHM_DIR_UNSAFE)
+        return NULL;
+    /* A directory that could not be made shows up as the call's own error. */
+    errno = saved;
     memcpy(buf, t->dir, t->len);
     memcpy(buf + t->len, path + 8, rest + 1);
     debug_op(op, path, buf);

@@ -20,9 +20,15 @@ const struct shm_target *shm_target(void);
    fit in PATH_MAX for every name glibc accepts. */
 #define SHM_DIR_MAX (PATH_MAX - NAME_MAX - 16)
 
-/* Creates the redirect directory (mode 01777) if it does not exist yet.
-   Returns 0, or -1 with errno from mkdir (e.g. ENOSPC, ENOENT for a
-   missing parent) and errno otherwise untouched. */
+/* Prepares the redirect directory on first use: creates it (mode 01777)
+   when missing and checks that no other user can tamper with it.  Returns
+   0 when it is usable (or nothing is redirected), errno untouched;
+   SHM_DIR_MISSING with errno from mkdir (ENOENT for a missing parent,
+   EROFS, ENOSPC, ...) when it cannot be created; SHM_DIR_UNSAFE with errno
+   ELOOP (a symlink), ENOTDIR or EACCES (another owner, or writable by
+   others without the sticky bit) after a one-time warning on stderr. */
+#define SHM_DIR_MISSING (-1)
+#define SHM_DIR_UNSAFE (-2)
 int shm_dir_ensure(const struct shm_target *t);
 
 /* Exactly "/dev/shm" or a path below it: the only paths ever rewritten. */
@@ -35,7 +41,8 @@ static inline int shm_prefix(const char *p)
 const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX]);
 
 /* PATH itself, or its rewrite into BUF when it names the virtual /dev/shm;
-   NULL with errno ENAMETOOLONG when the rewrite does not fit. */
+   NULL with errno ENAMETOOLONG when the rewrite does not fit, or with
+   shm_dir_ensure's errno when the redirect directory is unsafe. */
 static inline const char *shm_path(const char *op, const char *path, char buf[PATH_MAX])
 {
     if (__builtin_expect(!shm_prefix(path), 1))

@@ -31,9 +31,9 @@ static inline int sys_mkdir(const char *path, mode_t mode)
     return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
 }
 
-static inline int sys_chmod(const char *path, mode_t mode)
+static inline int sys_fchmod(int fd, mode_t mode)
 {
-    return (int)syscall(SYS_fchmodat, AT_FDCWD, path, mode);
+    return (int)syscall(SYS_fchmod, fd, mode);
 }
 
 /* struct stat is the kernel's layout on x86_64 and aarch64, so the raw
