@@ -31,6 +31,13 @@ static int same_file(int fd)
     return ok;
 }
 
+/* PATH (through the library) is the object directory itself. */
+static int same_file_path(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_ino == raw_ino(object_dir());
+}
+
 static void fresh(void)
 {
     raw_unlink(real);
@@ -144,7 +151,26 @@ int main(void)
     if (redirected()) {
         CHECK_ERR(rmdir("/dev/shm"), -1, EBUSY, "rmdir(\"/dev/shm\") -> EBUSY, the redirect directory stays");
         CHECK_ERR(rename("/dev/shm", "/tmp/elsewhere"), -1, EBUSY, "rename(\"/dev/shm\", ...) -> EBUSY");
+        CHECK_ERR(rmdir("/dev/shm/"), -1, EBUSY, "rmdir(\"/dev/shm/\") -> EBUSY too");
+        CHECK_ERR(rmdir("/dev/shm//"), -1, EBUSY, "rmdir(\"/dev/shm//\") -> EBUSY");
+        CHECK_ERR(unlinkat(AT_FDCWD, "/dev/shm", AT_REMOVEDIR), -1, EBUSY, "unlinkat(\"/dev/shm\", AT_REMOVEDIR) -> EBUSY");
+        CHECK_ERR(unlinkat(AT_FDCWD, "/dev/shm/", AT_REMOVEDIR), -1, EBUSY, "unlinkat(\"/dev/shm/\", AT_REMOVEDIR) -> EBUSY");
+        CHECK_ERR(rename("/dev/shm/", "/tmp/elsewhere"), -1, EBUSY, "rename(\"/dev/shm/\", ...) -> EBUSY");
+        CHECK_ERR(renameat(AT_FDCWD, "/tmp/elsewhere", AT_FDCWD, "/dev/shm/"), -1, EBUSY, "renameat(..., \"/dev/shm/\") -> EBUSY");
         check(raw_exists(dir), "redirect directory still exists");
+        /* ".." out of /dev/shm leads into /dev, never next to the redirect
+           directory: such a path is left alone (ENOENT, as without the library). */
+        char beside[PATH_MAX];
+        snprintf(beside, sizeof beside, "%s", dir);
+        strcpy(strrchr(beside, '/') + 1, "shmr-escape");
+        CHECK_ERR(open("/dev/shm/../shmr-escape", O_CREAT | O_WRONLY, 0600), -1, ENOENT,
+                  "open(\"/dev/shm/../x\", O_CREAT) is not rewritten -> ENOENT");
+        check(!raw_exists(beside), "... and creates nothing beside the redirect directory (%s)", beside);
+        raw_unlink(beside);
+        CHECK_ERR(stat("/dev/shm/a/../../etc", &st), -1, ENOENT, "\"/dev/shm/a/../../etc\" is not rewritten");
+        check(mkdir("/dev/shm/shmr-sub", 0700) == 0 && same_file_path("/dev/shm/shmr-sub/./../shmr-sub/.."),
+              "\"..\" that stays inside is still rewritten");
+        rmdir("/dev/shm/shmr-sub");
         /* "/dev/shmx" is another name: if it were rewritten it would find this. */
         char decoy[PATH_MAX];
         snprintf(decoy, sizeof decoy, "%sx", dir);
