@@ -3,12 +3,11 @@
 #include "path_calls.h"
 
 #include <stdio.h>
-#include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 PATH_CALL(int, -1, unlink, (const char *path), (p))
-PATH_CALL(int, -1, unlinkat, (int dirfd, const char *path, int flags), (dirfd, p, flags))
 PATH_CALL(int, -1, access, (const char *path, int mode), (p, mode))
 PATH_CALL(int, -1, faccessat, (int dirfd, const char *path, int mode, int flags),
           (dirfd, p, mode, flags))
@@ -16,11 +15,17 @@ PATH_CALL(int, -1, mkdir, (const char *path, mode_t mode), (p, mode))
 PATH_CALL(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, p, mode))
 
 /* The virtual /dev/shm stands for a mount point: like the real one it
-   cannot be removed or renamed, which also keeps the redirect directory
-   in place for every other process. */
+   cannot be removed or renamed, however it is spelled ("/dev/shm/",
+   "/dev/shm//"), which also keeps the redirect directory in place for
+   every other process. */
 static int is_virtual_root(const char *original, const char *rewritten)
 {
-    return original != rewritten && strcmp(original, "/dev/shm") == 0;
+    if (original == rewritten)
+        return 0;
+    original += 8;
+    while (*original == '/')
+        original++;
+    return *original == '\0';
 }
 
 REAL_NEXT(rmdir)
@@ -33,6 +38,18 @@ SHMR_EXPORT int rmdir(const char *path)
     }
     NEXT_OR_ENOSYS(rmdir, -1)
     return next(p);
+}
+
+REAL_NEXT(unlinkat)
+SHMR_EXPORT int unlinkat(int dirfd, const char *path, int flags)
+{
+    SHM_PATH(p, path, -1);
+    if ((flags & AT_REMOVEDIR) && is_virtual_root(path, p)) {
+        errno = EBUSY;
+        return -1;
+    }
+    NEXT_OR_ENOSYS(unlinkat, -1)
+    return next(dirfd, p, flags);
 }
 
 REAL_NEXT(rename)

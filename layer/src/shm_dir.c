@@ -163,10 +163,31 @@ int shm_dir_ensure(const struct shm_target *t)
     return 0;
 }
 
+/* REST (what follows "/dev/shm") climbs above /dev/shm with "..".  In the
+   real /dev/shm that leads into /dev; rewritten it would lead next to the
+   redirect directory instead, so such a path is left alone. */
+static int escapes(const char *rest)
+{
+    long depth = 0;
+    while (*rest) {
+        while (*rest == '/')
+            rest++;
+        size_t n = strcspn(rest, "/");
+        if (n == 2 && rest[0] == '.' && rest[1] == '.') {
+            if (--depth < 0)
+                return 1;
+        } else if (n > 0 && !(n == 1 && rest[0] == '.')) {
+            depth++;
+        }
+        rest += n;
+    }
+    return 0;
+}
+
 const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
 {
     const struct shm_target *t = shm_target();
-    if (!t->redirect)
+    if (!t->redirect || escapes(path + 8))
         return path;
     size_t rest = strlen(path + 8);
     if (t->len + rest >= PATH_MAX) {
