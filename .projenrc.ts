@@ -89,4 +89,15 @@ project.addTask('integ:snapshot', {
   exec: 'bash test/integ/snapshot.sh',
 });
 
+// The Python CDK app test (issue 4): builds the wheel, installs it into a venv
+// with aws-cdk-lib from PyPI, synthesizes test/python-app/app.py and checks the
+// templates; then checks that the README's Python snippet is app.py's.
+const pythonApp = project.addTask('test:python-app', {
+  description: 'Build the Python wheel and test it from a Python CDK app',
+});
+pythonApp.spawn(project.compileTask);
+pythonApp.spawn(project.tasks.tryFind('package:python')!);
+pythonApp.exec('bash test/python-app/run.sh');
+pythonApp.exec('sh test/python-app/check-readme.sh');
+
 project.synth();
