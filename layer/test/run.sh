@@ -93,9 +93,18 @@ sandbox)
     $sandbox -- sh "$layer/test/run.sh" --arch "$arch" --mode sandbox --inner >"$bin/sandbox.log" 2>&1 || status=$?
     # A full /tmp (a small ext4 image) for the ENOSPC test.
     $sandbox --tmp-image 8 -- env SHMR_TEST_ENOSPC=1 sh -c "cd /tmp && LD_PRELOAD='$lib' $emu '$bin/t_enospc'" >"$bin/enospc.log" 2>&1 || status=$?
-    cat "$bin/sandbox.log" "$bin/enospc.log"
-    p=$(cat "$bin/sandbox.log" "$bin/enospc.log" | grep -c '^ok ' || true)
-    f=$(cat "$bin/sandbox.log" "$bin/enospc.log" | grep -c '^not ok ' || true)
+    # Real programs (coreutils, python3) are the host's: only for its own arch.
+    : >"$bin/programs.log"
+    if [ -z "$emu" ]; then
+        $sandbox -- sh "$layer/test/programs.sh" "$lib" >"$bin/programs.log" 2>&1 || status=$?
+    fi
+    logs="$bin/sandbox.log $bin/enospc.log $bin/programs.log"
+    # shellcheck disable=SC2086 # $logs is a list of plain paths
+    cat $logs
+    # shellcheck disable=SC2086
+    p=$(cat $logs | grep -c '^ok ' || true)
+    # shellcheck disable=SC2086
+    f=$(cat $logs | grep -c '^not ok ' || true)
     if [ "$status" -ne 0 ] && [ "$f" -eq 0 ]; then
         echo "not ok - sandbox run exited with status $status"
         f=1

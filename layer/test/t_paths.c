@@ -5,6 +5,8 @@
 
 #include <dirent.h>
 #include <dlfcn.h>
+#include <stdio.h>
+#include <sys/xattr.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 
@@ -148,6 +150,48 @@ int main(void)
     check(unlinkat(AT_FDCWD, vpath, AT_REMOVEDIR) == 0 && !raw_exists(real), "unlinkat AT_REMOVEDIR");
     CHECK_ERR(mkdir("/dev/shm", 0777), -1, EEXIST, "mkdir(\"/dev/shm\") -> EEXIST");
 
+    /* Metadata changes and lookups that Python's os/shutil (shutil.copy
+       chmods its destination, os.utime, os.truncate) and coreutils
+       (mv uses renameat2, realpath, cd) make by path. */
+    close(creat(vpath, 0600));
+    check(chmod(vpath, 0640) == 0 && raw_stat(real, &st) == 0 && (st.st_mode & 07777) == 0640, "chmod");
+    check(fchmodat(AT_FDCWD, vpath, 0604, 0) == 0 && raw_stat(real, &st) == 0 && (st.st_mode & 07777) == 0604, "fchmodat");
+    check(chown(vpath, getuid(), (gid_t)-1) == 0 && lchown(vpath, (uid_t)-1, getgid()) == 0
+              && fchownat(AT_FDCWD, vpath, getuid(), getgid(), AT_SYMLINK_NOFOLLOW) == 0,
+          "chown, lchown, fchownat");
+    check(truncate(vpath, 10) == 0 && raw_stat(real, &st) == 0 && st.st_size == 10, "truncate");
+    check(truncate64(vpath, 20) == 0 && raw_stat(real, &st) == 0 && st.st_size == 20, "truncate64");
+    struct timespec times[2] = { { 1000, 0 }, { 2000, 0 } };
+    check(utimensat(AT_FDCWD, vpath, times, 0) == 0 && raw_stat(real, &st) == 0 && st.st_mtim.tv_sec == 2000,
+          "utimensat");
+    check(renameat2(AT_FDCWD, vpath, AT_FDCWD, vpath2, RENAME_NOREPLACE) == 0 && raw_exists(real2) && !raw_exists(real),
+          "renameat2");
+    check(rename(vpath2, vpath) == 0, "rename back");
+    char link[PATH_MAX], vlink[PATH_MAX], got[PATH_MAX] = { 0 };
+    snprintf(link, sizeof link, "%s/%s.lnk", dir, name);
+    snprintf(vlink, sizeof vlink, "/dev/shm/%s.lnk", name);
+    syscall(SYS_symlinkat, name, AT_FDCWD, link);
+    check(readlink(vlink, got, sizeof got - 1) == (ssize_t)strlen(name) && strcmp(got, name) == 0, "readlink");
+    memset(got, 0, sizeof got);
+    check(readlinkat(AT_FDCWD, vlink, got, sizeof got - 1) == (ssize_t)strlen(name) && strcmp(got, name) == 0,
+          "readlinkat");
+    raw_unlink(link);
+    /* The answers depend on the file system; what matters is that the file is found. */
+    char xbuf[256];
+    errno = 0;
+    check((getxattr(vpath, "user.shmr", xbuf, sizeof xbuf) >= 0 || errno != ENOENT)
+              && (lgetxattr(vpath, "user.shmr", xbuf, sizeof xbuf) >= 0 || errno != ENOENT)
+              && (setxattr(vpath, "user.shmr", "1", 1, 0) == 0 || errno != ENOENT)
+              && (lsetxattr(vpath, "user.shmr", "1", 1, 0) == 0 || errno != ENOENT),
+          "getxattr, lgetxattr, setxattr, lsetxattr find the file");
+    check(listxattr(vpath, xbuf, sizeof xbuf) >= 0 && llistxattr(vpath, xbuf, sizeof xbuf) >= 0,
+          "listxattr, llistxattr");
+    char cwd[PATH_MAX];
+    check(chdir("/dev/shm") == 0 && getcwd(cwd, sizeof cwd) && strcmp(cwd, dir) == 0 && raw_exists(name),
+          "chdir(\"/dev/shm\") enters %s, where relative names work", dir);
+    check(chdir("/tmp") == 0, "chdir /tmp");
+    fresh();
+
     if (redirected()) {
         CHECK_ERR(rmdir("/dev/shm"), -1, EBUSY, "rmdir(\"/dev/shm\") -> EBUSY, the redirect directory stays");
         CHECK_ERR(rename("/dev/shm", "/tmp/elsewhere"), -1, EBUSY, "rename(\"/dev/shm\", ...) -> EBUSY");
@@ -157,6 +201,7 @@ int main(void)
         CHECK_ERR(unlinkat(AT_FDCWD, "/dev/shm/", AT_REMOVEDIR), -1, EBUSY, "unlinkat(\"/dev/shm/\", AT_REMOVEDIR) -> EBUSY");
         CHECK_ERR(rename("/dev/shm/", "/tmp/elsewhere"), -1, EBUSY, "rename(\"/dev/shm/\", ...) -> EBUSY");
         CHECK_ERR(renameat(AT_FDCWD, "/tmp/elsewhere", AT_FDCWD, "/dev/shm/"), -1, EBUSY, "renameat(..., \"/dev/shm/\") -> EBUSY");
+        CHECK_ERR(renameat2(AT_FDCWD, "/dev/shm", AT_FDCWD, "/tmp/elsewhere", 0), -1, EBUSY, "renameat2(\"/dev/shm\", ...) -> EBUSY");
         check(raw_exists(dir), "redirect directory still exists");
         /* ".." out of /dev/shm leads into /dev, never next to the redirect
            directory: such a path is left alone (ENOENT, as without the library). */
