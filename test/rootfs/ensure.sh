@@ -106,6 +106,16 @@ build() {
   log "built $name in $(($(date +%s) - start)) s"
 }
 
+# Debian's packages link libraries with absolute symlinks (libdl.so -> /lib/...), which point into the host
+# when the filesystem serves as a compiler's --sysroot. Relative ones resolve the same way inside the chroot and
+# from outside it. Idempotent, and cheap once done.
+relink_absolute_symlinks() {
+  local root=$1 link
+  find "$root" -xdev -type l -lname '/*' -print0 | while IFS= read -r -d '' link; do
+    ln -sfn "$(realpath -s -m --relative-to="$(dirname "$link")" "$root$(readlink "$link")")" "$link"
+  done
+}
+
 mkdir -p "$cache"
 command -v debootstrap >/dev/null || apt_install debootstrap
 if [ "$arch" != "$host_arch" ]; then
@@ -133,4 +143,5 @@ if ! ready; then
     mv "$work" "$target"
   fi
 fi
+relink_absolute_symlinks "$target"
 echo "$target"
