@@ -13,8 +13,8 @@
 static int temp_files(void)
 {
     DIR *d = opendir(object_dir());
-    if (!d)
-        return -1;
+    if (!d) /* not created yet: no files */
+        return errno == ENOENT ? 0 : -1;
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)))
