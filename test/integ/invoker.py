@@ -28,7 +28,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, 'examples', 'functions'))
 
-from runtime_api import RuntimeApi  # noqa: E402
+from runtime_api import Outcome, RuntimeApi  # noqa: E402
 
 CACHE = os.environ.get('CLM_CACHE_DIR', '/var/cache/cdk-lambda-multiprocessing')
 SANDBOX = os.path.join(REPO, 'test', 'sandbox', 'lambda-sandbox.sh')
@@ -382,14 +382,17 @@ def run_function(spec, event, work_dir, platform=None):
                 outcome, duration = api.invoke(event, spec.timeout * slowdown, lambda: proc.poll() is not None,
                                                init_timeout_s=10 * slowdown)
             finally:
+                # What the runtime wrote, without the sandbox shell's notice of the kill that follows.
+                log.flush()
+                logged = os.path.getsize(log_path)
                 _stop(proc)
         if outcome.kind == 'crash':
             outcome.error['errorMessage'] = 'Runtime exited with status %s before answering' % proc.returncode
     finally:
         api.close()
     init = api.first_poll_at - started if api.first_poll_at is not None else None
-    with open(log_path, errors='replace') as f:
-        logs = f.read()
+    with open(log_path, 'rb') as f:
+        logs = f.read(logged).decode(errors='replace')
     return Result(spec, platform, outcome, duration, init, logs)
 
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The local integration tests: the invoker's own tests, then every example function synthesized and run in
+# the Lambda-like sandbox (test_examples.py). CLM_SKIP_ARM64=1 leaves the arm64 functions out (not run).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash test/integ/prerequisites.sh
+start=$(date +%s)
+python3 -m pytest -q -p no:cacheprovider test/integ "$@"
+echo "integ:local: done in $(( $(date +%s) - start ))s"
