@@ -1,9 +1,10 @@
 import { awscdk, DependencyType, javascript } from 'projen';
 
-// The floor is the first aws-cdk-lib release with Runtime.PROVIDED_AL2023 (its
-// bundling image is the Docker fallback of ShmRedirectLayer); users on older
-// 2.x releases cannot use the Docker path anyway.
-const CDK_FLOOR = '2.105.0';
+// The floor: Runtime.PROVIDED_AL2023 (the Docker fallback's build image)
+// arrived in 2.105.0 and Runtime.PYTHON_3_12 (used by the documented and
+// tested Python app) in 2.110.0. test/python-app runs against exactly this
+// release with CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt.
+const CDK_FLOOR = '2.110.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-lambda-multiprocessing',

@@ -74,7 +74,7 @@ export class MultiprocessingFix implements IAspect {
   public visit(node: IConstruct): void {
     if (node instanceof lambda.SingletonFunction) {
       // The singleton's function lives at the stack's root, possibly outside the scope this aspect was applied to.
-      const inner = Stack.of(node).node.tryFindChild(node.constructName);
+      const inner = singletonInner(node);
       if (inner instanceof lambda.Function) {
         this.fix(inner);
       }
@@ -138,6 +138,16 @@ export class MultiprocessingFix implements IAspect {
 
 /** Functions already fixed, whichever MultiprocessingFix instance got to them first. */
 const handled = new WeakSet<lambda.Function>();
+
+/**
+ * `constructName` names the singleton's function since aws-cdk-lib made it
+ * public; releases before that (down to this library's floor) keep the
+ * function only in the private `lambdaFunction` field.
+ */
+function singletonInner(singleton: lambda.SingletonFunction): IConstruct | undefined {
+  const { constructName, lambdaFunction } = singleton as unknown as { constructName?: string; lambdaFunction?: IConstruct };
+  return constructName !== undefined ? Stack.of(singleton).node.tryFindChild(constructName) : lambdaFunction;
+}
 
 function cfnOf(fn: lambda.Function): lambda.CfnFunction {
   return fn.node.defaultChild as lambda.CfnFunction;

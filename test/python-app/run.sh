@@ -4,12 +4,15 @@
 # constructs from PyPI, then synthesizes app.py and checks its templates
 # (test_app.py). The environment is cached by requirements.txt and Python
 # version under $CLM_CACHE_DIR; the wheel is reinstalled on every run.
+# CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt runs it on the oldest
+# aws-cdk-lib the package supports.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 python=${PYTHON:-python3}
 cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}
+requirements="$here/${CLM_PYTHON_APP_REQUIREMENTS:-requirements.txt}"
 start=$(date +%s)
 
 wheel=$(ls -t "$root"/dist/python/cdk_lambda_multiprocessing-*-py3-none-any.whl 2>/dev/null | head -n 1 || true)
@@ -18,7 +21,7 @@ if [ -z "$wheel" ]; then
   exit 2
 fi
 
-key=$( { "$python" --version; cat "$here/requirements.txt"; } | sha256sum | cut -c1-16)
+key=$( { "$python" --version; cat "$requirements"; } | sha256sum | cut -c1-16)
 venv="$cache/python-app-venv-$key"
 pip() { "$venv/bin/python" -m pip --disable-pip-version-check "$@"; }
 # A venv cannot be moved (its scripts name their path), so completeness is
@@ -27,7 +30,7 @@ if [ ! -f "$venv/.complete" ]; then
   rm -rf "$venv"
   mkdir -p "$cache"
   "$python" -m venv "$venv"
-  pip install --quiet -r "$here/requirements.txt"
+  pip install --quiet -r "$requirements"
   touch "$venv/.complete"
 fi
 # First the wheel's own dependencies (jsii runtime and friends), then the

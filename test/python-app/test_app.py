@@ -58,3 +58,26 @@ def test_applied_to_one_function_only_and_existing_preload_kept(templates):
     untouched = function(template, "Untouched")
     assert "Layers" not in untouched
     assert "Environment" not in untouched
+
+
+def test_singleton_function_is_fixed_through_its_wrapper(tmp_path):
+    # Exercises how the aspect finds a SingletonFunction's function on every
+    # supported aws-cdk-lib (requirements-floor.txt included).
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+    from cdk_lambda_multiprocessing import MultiprocessingFix
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Singleton")
+    singleton = lambda_.SingletonFunction(
+        stack, "Once",
+        uuid="0c2b8a34-52e7-4c55-9a43-8f1c4e0b6a11",
+        runtime=lambda_.Runtime.PYTHON_3_12,
+        handler="index.handler",
+        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
+    )
+    MultiprocessingFix.apply_to(singleton)
+    template = app.synth().get_stack_by_name("Singleton").template
+    [fn] = resources(template, "AWS::Lambda::Function").values()
+    assert fn["Properties"]["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
+    assert len(fn["Properties"]["Layers"]) == 1
