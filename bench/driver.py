@@ -1,0 +1,409 @@
+"""Runs every benchmark under each variant, interleaved, and writes the markdown report.
+
+Called by bench/run.sh, which builds what this needs and passes it in; see `bash bench/run.sh --help`.
+Each repetition runs each workload once per variant, in an order rotated from one repetition to the next,
+so that drift of the machine (other jobs, thermal, page cache) lands on all variants alike.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+NATIVE, FIX, LMP, BARE = "native", "fix", "lmp", "bare"
+VARIANT_TITLES = {
+    NATIVE: "(a) native",
+    FIX: "(b) the fix in the sandbox",
+    LMP: "(c) lambda-multiprocessing in the sandbox",
+    BARE: "sandbox, no preload",
+}
+
+
+@dataclass
+class Metric:
+    key: str
+    title: str
+    unit: str  # how values are shown; "s" values are converted as shown below
+    higher_is_better: bool
+    target: str = ""  # human text of the target on the ratio to native
+    min_ratio: float = 0.0  # target on (b)/(a) as a speed ratio; 0 = none
+
+
+@dataclass
+class Bench:
+    name: str
+    argv: list  # command line after the variant's prefix; "{size}" is replaced
+    full: int
+    smoke: int
+    metrics: list
+    variants: tuple = (NATIVE, FIX)
+    group: str = ""
+    once: bool = False  # deterministic: one run per variant, in the first repetition only
+    samples: dict = field(default_factory=dict)  # (metric key, variant) -> [values]
+
+
+class Runner:
+    def __init__(self, args):
+        self.args = args
+        self.sandbox = [args.sandbox, "--tmp", args.tmp, "--"]
+
+    def prefix(self, variant):
+        if variant == NATIVE:
+            return []
+        if variant == FIX:
+            return self.sandbox + ["env", f"LD_PRELOAD={self.args.library}"]
+        if variant == LMP:
+            return self.sandbox + ["env", f"PYTHONPATH={self.args.lmp}"]
+        if variant == BARE:
+            return list(self.sandbox)
+        raise ValueError(variant)
+
+    def run(self, bench, variant, size):
+        argv = [a.replace("{size}", str(size)) for a in bench.argv]
+        if variant == LMP:
+            argv = argv[:2] + ["--impl", "lmp"] + argv[2:]
+        if bench.group == "startup" and variant == FIX:
+            argv = argv[:2] + ["--preload", self.args.library] + argv[2:]
+        cmd = self.prefix(variant) + argv
+        env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONPATH")}
+        proc = subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise SystemExit(f"bench: {bench.name} [{variant}] failed (exit {proc.returncode}): {' '.join(cmd)}\n"
+                             f"{proc.stderr.strip()}")
+        lines = [line for line in proc.stdout.splitlines() if line.strip()]
+        try:
+            result = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            raise SystemExit(f"bench: {bench.name} [{variant}] printed no JSON result: {proc.stdout!r}")
+        for metric in bench.metrics:
+            if metric.key not in result:
+                raise SystemExit(f"bench: {bench.name} [{variant}] did not report {metric.key}: {result}")
+            values = result[metric.key]
+            values = values if isinstance(values, list) else [values]
+            if not values or not all(isinstance(v, (int, float)) and v > 0 for v in values):
+                raise SystemExit(f"bench: {bench.name} [{variant}] reported bad {metric.key}: {values}")
+            bench.samples.setdefault((metric.key, variant), []).extend(values)
+
+
+def benches(args):
+    py = args.python
+    ops = args.shm_ops
+    B = []
+    B.append(Bench("sem-local", [ops, "sem-local", "{size}"], 20_000_000, 200_000, group="c", metrics=[
+        Metric("sem_local_ops", "C sem_post+sem_wait, 1 process", "M ops/s", True, ">= 0.97", 0.97)]))
+    B.append(Bench("sem-pingpong", [ops, "sem-pingpong", "{size}"], 100_000, 2_000, group="c", metrics=[
+        Metric("sem_pingpong_roundtrips", "C semaphore ping-pong, 2 processes", "k round trips/s", True,
+               ">= 0.97", 0.97)]))
+    B.append(Bench("sem-open", [ops, "sem-open", "{size}"], 5_000, 200, group="c", metrics=[
+        Metric("sem_open_us", "C sem_open+sem_close+sem_unlink", "µs", False, ">= 0.67", 0.67)]))
+    B.append(Bench("shm-open", [ops, "shm-open", "{size}"], 10_000, 200, group="c", metrics=[
+        Metric("shm_open_us", "C shm_open create+close+shm_unlink", "µs", False, "")]))
+    wl = [py, "workloads.py"]
+    B.append(Bench("py_lock", wl + ["py_lock", "{size}"], 1_000_000, 10_000, group="python", metrics=[
+        Metric("py_lock_ops", "Python Lock acquire+release, 1 process", "M ops/s", True, ">= 0.97", 0.97)]))
+    B.append(Bench("py_pingpong", wl + ["py_pingpong", "{size}"], 50_000, 1_000, group="python", metrics=[
+        Metric("py_pingpong_roundtrips", "Python Semaphore ping-pong, 2 processes", "k round trips/s", True,
+               ">= 0.97", 0.97)]))
+    B.append(Bench("pool_start", wl + ["pool_start", "{size}"], 10, 2, group="pool",
+                   variants=(NATIVE, FIX, LMP), metrics=[
+        Metric("pool_start_s", "Pool(2) start-up to first result", "ms", False, ">= 0.9", 0.9),
+        Metric("pool_stop_s", "Pool(2) close+join", "ms", False, ">= 0.9", 0.9)]))
+    B.append(Bench("pool_map", wl + ["pool_map", "{size}"], 100_000, 2_000, group="pool",
+                   variants=(NATIVE, FIX, LMP), metrics=[
+        Metric("pool_map_s", "Pool(2).map, tiny tasks", "ms", False, ">= 0.9", 0.9)]))
+    B.append(Bench("pool_imbalanced", wl + ["pool_imbalanced", "{size}"], 200, 20, group="pool",
+                   variants=(NATIVE, FIX, LMP), metrics=[
+        Metric("pool_imbalanced_s", "Pool(2).map, one 200 ms task among 2 ms tasks", "ms", False, "")]))
+    B.append(Bench("queue_pipeline", wl + ["queue_pipeline", "{size}"], 20_000, 500, group="pool", metrics=[
+        Metric("queue_items", "Queue pipeline, 3 processes", "k items/s", True, "")]))
+    B.append(Bench("shared_memory", wl + ["shared_memory", "{size}"], 256, 8, group="shm", metrics=[
+        Metric("shm_write_gbs", "SharedMemory create + first write", "GB/s", True, ">= 0.9", 0.9),
+        Metric("shm_read_gbs", "SharedMemory attach + read, other process", "GB/s", True, ">= 0.9", 0.9)]))
+    for name, title in (("startup_pass", "python3 -c pass"),
+                        ("startup_imports", 'python3 -c "import email, json, asyncio"')):
+        B.append(Bench(name, wl + [name, "{size}"], 30, 3, group="startup", variants=(NATIVE, BARE, FIX),
+                       metrics=[Metric(name, title, "ms", False), Metric(name + "_cpu", title, "ms", False)]))
+    for name, title in (("instructions_pass", "python3 -c pass"),
+                        ("instructions_imports", 'python3 -c "import email, json, asyncio"')):
+        if args.smoke and name != "instructions_pass":
+            continue  # callgrind takes seconds per run; one command is enough to check the harness
+        B.append(Bench(name, wl + [name, "1"], 1, 1, group="startup", variants=(NATIVE, BARE, FIX), once=True,
+                       metrics=[Metric(name, title, "M instructions", False)]))
+    if args.only:
+        unknown = set(args.only) - {b.group for b in B} - {"synth"}
+        if unknown:
+            raise SystemExit(f"bench: unknown group(s) in --only: {', '.join(sorted(unknown))}")
+        B = [b for b in B if b.group in args.only]
+    return B
+
+
+def show(value, unit):
+    scaled = {"M ops/s": 1e-6, "M instructions": 1e-6, "k round trips/s": 1e-3, "k items/s": 1e-3, "GB/s": 1.0, "µs": 1.0,
+              "ms": 1e3, "s": 1.0}[unit] * value
+    if unit == "M instructions":
+        return f"{scaled:.3f}"  # exact counts: the differences are in the third decimal
+    return f"{scaled:.3g}" if scaled < 100 else f"{scaled:.0f}"
+
+
+def spread(values):
+    """Half the interquartile range relative to the median, in percent: how far apart repetitions landed."""
+    if len(values) < 4:
+        return ""
+    q1, _, q3 = statistics.quantiles(values, n=4)
+    return f" ±{(q3 - q1) / 2 / statistics.median(values) * 100:.0f}%"
+
+
+def speed_ratio(metric, native, other):
+    return other / native if metric.higher_is_better else native / other
+
+
+def cell(bench, metric, variant):
+    values = bench.samples.get((metric.key, variant))
+    if not values:
+        return "n/a"
+    return show(statistics.median(values), metric.unit) + spread(values)
+
+
+def run_synth(args, reps):
+    """The synth benchmark runs in one Node process that interleaves its own variants (see bench/synth.ts)."""
+    sizes = "1,5" if args.smoke else "1,100,500"
+    cmd = [os.path.join(REPO, "node_modules", ".bin", "ts-node"), "--transpile-only", os.path.join(HERE, "synth.ts"),
+           "--sizes", sizes, "--reps", str(reps), "--outdir", os.path.join(args.work, "synth")]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"bench: synth failed (exit {proc.returncode}): {' '.join(cmd)}\n{proc.stderr.strip()}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine_facts(args):
+    def out(cmd):
+        try:
+            return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return "unknown"
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open(os.path.join(REPO, "layer", "VERSION")) as f:
+        lib_version = f.read().strip()
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": str(os.cpu_count()),
+        "cpu": cpu,
+        "kernel": platform.release(),
+        "glibc": " ".join(platform.libc_ver()),
+        "python": out([args.python, "-c", "import sys; print(sys.version.split()[0])"]),
+        "node": out(["node", "--version"]),
+        "library": lib_version,
+        "lmp": args.lmp_version,
+        "cdk": out(["node", "-p", "require('aws-cdk-lib/package.json').version"]),
+        "commit": out(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]),
+        "tmp_fs": out(["findmnt", "-n", "-o", "FSTYPE", "--target", args.tmp]).split("\n")[0],
+        "devshm_fs": out(["findmnt", "-n", "-o", "FSTYPE", "--target", "/dev/shm"]).split("\n")[0],
+    }
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def report(args, B, synth, facts, load_before, load_after, elapsed):
+    L = []
+    w = L.append
+    mode = "smoke run (reduced sizes, not a measurement)" if args.smoke else "full run"
+    w("# Benchmarks")
+    w("")
+    w("Generated by `bash bench/run.sh`"
+      + (" --smoke" if args.smoke else "") + f" ({mode}); do not edit the tables by hand.")
+    w("")
+    w(f"- Date: {facts['date']}; commit {facts['commit']}; took {elapsed:.0f} s; "
+      f"{args.reps} repetitions, variants interleaved in rotated order.")
+    w(f"- Machine: {facts['nproc']} CPUs, {facts['cpu']}, Linux {facts['kernel']}, {facts['glibc']}; "
+      f"load average (1, 5, 15 min) {load_before} before, {load_after} after.")
+    w(f"- Versions: shm_redirect {facts['library']}, Python {facts['python']}, "
+      f"lambda-multiprocessing {facts['lmp']}, Node {facts['node']}, aws-cdk-lib {facts['cdk']}.")
+    w(f"- (a) native: the host, `/dev/shm` on {facts['devshm_fs']}, no library. (b) the fix: "
+      "`test/sandbox/lambda-sandbox.sh` (no `/dev/shm`), `/tmp` on "
+      f"{facts['tmp_fs']} (the machine's disk, as Lambda's `/tmp`), `LD_PRELOAD=shm_redirect.so`, so shared "
+      "memory and semaphores live in files under `/tmp/shm`. (c) `lambda-multiprocessing` (pipes, "
+      "its own `Pool`) in the same sandbox, for the Pool workloads only.")
+    w("- Cells: median ±half the interquartile range (relative) over all samples. Ratio: speed relative to "
+      "(a), so >= 1 means as fast as native (for times, native / variant; for rates, variant / native).")
+    w("")
+    w("## Multiprocessing primitives")
+    w("")
+    w("| workload | unit | (a) native | (b) fix | (b)/(a) | (c) lambda-mp | (c)/(a) | target (b)/(a) | met |")
+    w("|---|---|---|---|---|---|---|---|---|")
+    verdicts = []
+    for b in B:
+        if b.group == "startup":
+            continue
+        for m in b.metrics:
+            a_vals = b.samples.get((m.key, NATIVE))
+            row = [m.title + f" ({show_size(b, args)})", m.unit, cell(b, m, NATIVE), cell(b, m, FIX)]
+            a_med = statistics.median(a_vals)
+            ratio = speed_ratio(m, a_med, statistics.median(b.samples[(m.key, FIX)]))
+            row.append(f"{ratio:.2f}")
+            if LMP in b.variants:
+                lmp_ratio = speed_ratio(m, a_med, statistics.median(b.samples[(m.key, LMP)]))
+                row += [cell(b, m, LMP), f"{lmp_ratio:.3g}"]
+            else:
+                row += ["", ""]
+            met = ""
+            if m.min_ratio:
+                met = "yes" if ratio >= m.min_ratio else "**no**"
+                verdicts.append((f"{m.title}: (b)/(a) {m.target}", f"{ratio:.2f}", met))
+            row += [m.target, met]
+            w("| " + " | ".join(row) + " |")
+    pm = next((b for b in B if b.name == "pool_map"), None)
+    if pm:
+        fix = statistics.median(pm.samples[("pool_map_s", FIX)])
+        lmp = statistics.median(pm.samples[("pool_map_s", LMP)])
+        verdicts.append((f"stdlib Pool.map with the fix vs lambda-multiprocessing ({show_size(pm, args)}): >= 20x",
+                         f"{lmp / fix:.0f}x", "yes" if lmp / fix >= 20 else "**no**"))
+    starts = [b for b in B if b.group == "startup"]
+    if starts:
+        w("")
+        w("## Start-up cost of the preload (every process of a function pays it)")
+        w("")
+        w("| command, measure | (a) native, ms | sandbox without preload, ms | (b) sandbox with preload, ms | "
+          "preload overhead | target | met |")
+        w("|---|---|---|---|---|---|---|")
+        cpu_ms = {}
+        for b in starts:
+            if b.once:
+                continue
+            for m, kind in zip(b.metrics, ("wall time", "CPU time (user + sys)")):
+                bare = statistics.median(b.samples[(m.key, BARE)])
+                fix = statistics.median(b.samples[(m.key, FIX)])
+                delta_ms = (fix - bare) * 1e3
+                pct = (fix - bare) / bare * 100
+                met = "yes" if delta_ms <= 1 and pct <= 3 else "**no**"
+                w(f"| `{m.title}`, {kind} (x{len(b.samples[(m.key, FIX)])}) | {cell(b, m, NATIVE)} | "
+                  f"{cell(b, m, BARE)} | {cell(b, m, FIX)} | {delta_ms:+.2f} ms ({pct:+.1f} %) | "
+                  f"<= 1 ms and <= 3 % | {met} |")
+                verdicts.append((f"preload overhead, `{m.title}`, {kind}: <= 1 ms and <= 3 %",
+                                 f"{delta_ms:+.2f} ms ({pct:+.1f} %)", met))
+                if kind.startswith("CPU"):
+                    cpu_ms[m.title] = bare * 1e3
+        for b in starts:
+            if not b.once:
+                continue
+            m = b.metrics[0]
+            bare = b.samples[(m.key, BARE)][0]
+            fix = b.samples[(m.key, FIX)][0]
+            pct = (fix - bare) / bare * 100
+            # Instructions stand for CPU time: the same share of the CPU time measured above.
+            est_ms = pct / 100 * cpu_ms[m.title] if m.title in cpu_ms else None
+            est = f", ≈ {est_ms:+.2f} ms of CPU time" if est_ms is not None else ""
+            met = "yes" if pct <= 3 and (est_ms is None or est_ms <= 1) else "**no**"
+            w(f"| `{m.title}`, user-space instructions (callgrind, M) | {cell(b, m, NATIVE)} | {cell(b, m, BARE)} | "
+              f"{cell(b, m, FIX)} | {(fix - bare) / 1e6:+.3f} M ({pct:+.2f} %{est}) | <= 1 ms and <= 3 % | {met} |")
+            verdicts.append((f"preload overhead, `{m.title}`, instructions: <= 3 % (and <= 1 ms)",
+                             f"{pct:+.2f} %{est}", met))
+    if synth:
+        w("")
+        w("## Synth time with and without the aspect")
+        w("")
+        w("| Python functions (stacks of up to 100) | without aspect, s | with aspect, library already built, s | added | "
+          "with aspect, fresh cdk.out (compiles the library), s | added |")
+        w("|---|---|---|---|---|---|")
+        for size in sorted(synth, key=int):
+            s = synth[size]
+            base = statistics.median(s["without"])
+            warm = statistics.median(s["warm"])
+            cold = statistics.median(s["cold"])
+            w(f"| {size} | {base:.3f}{spread(s['without'])} | {warm:.3f}{spread(s['warm'])} | "
+              f"{(warm / base - 1) * 100:+.0f} % | {cold:.3f}{spread(s['cold'])} | {(cold / base - 1) * 100:+.0f} % |")
+        big = str(max(map(int, synth)))
+        base = statistics.median(synth[big]["without"])
+        for kind, label in (("warm", "library already built"), ("cold", "fresh cdk.out")):
+            added = statistics.median(synth[big][kind]) / base - 1
+            verdicts.append((f"aspect on {big} functions ({label}): adds <= 20 % to synth time",
+                             f"{added * 100:+.0f} %", "yes" if added <= 0.2 else "**no**"))
+    w("")
+    w("## Targets")
+    w("")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+    for target, measured, met in verdicts:
+        w(f"| {target} | {measured} | {met} |")
+    reading = os.path.join(HERE, "reading.md")
+    with open(reading) as f:
+        w("")
+        w(f.read().rstrip())
+    return "\n".join(L) + "\n", verdicts
+
+
+def show_size(bench, args):
+    size = bench.smoke if args.smoke else bench.full
+    if bench.name == "shared_memory":
+        return f"{size} MiB"
+    if bench.name == "pool_start":
+        return f"{size} cycles per run"
+    return f"{size:,}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true")
+    p.add_argument("--reps", type=int, required=True)
+    p.add_argument("--only", type=lambda s: s.split(","), default=None)
+    p.add_argument("--python", required=True)
+    p.add_argument("--sandbox", required=True)
+    p.add_argument("--tmp", required=True)
+    p.add_argument("--library", required=True)
+    p.add_argument("--shm-ops", required=True)
+    p.add_argument("--lmp", required=True)
+    p.add_argument("--lmp-version", required=True)
+    p.add_argument("--work", required=True)
+    p.add_argument("--out", required=True)
+    args = p.parse_args()
+    if args.reps <= 0:
+        p.error("--reps must be a positive integer")
+
+    started = time.monotonic()
+    load_before = loadavg()
+    B = benches(args)
+    synth = None
+    if not args.only or "synth" in args.only:
+        t0 = time.monotonic()
+        synth = run_synth(args, args.reps)
+        print(f"bench: synth took {time.monotonic() - t0:.1f} s", file=sys.stderr, flush=True)
+    runner = Runner(args)
+    for rep in range(args.reps):
+        t0 = time.monotonic()
+        for b in B:
+            size = b.smoke if args.smoke else b.full
+            k = rep % len(b.variants)
+            if b.once and rep > 0:
+                continue
+            for variant in b.variants[k:] + b.variants[:k]:
+                runner.run(b, variant, size)
+        print(f"bench: repetition {rep + 1}/{args.reps} took {time.monotonic() - t0:.1f} s (load {loadavg()})",
+              file=sys.stderr, flush=True)
+    facts = machine_facts(args)
+    text, verdicts = report(args, B, synth, facts, load_before, loadavg(), time.monotonic() - started)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w") as f:
+        f.write(text)
+    missed = [v for v in verdicts if v[2] != "yes"]
+    print(f"bench: {len(verdicts) - len(missed)} of {len(verdicts)} targets met; report in {args.out}",
+          file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Benchmarks the fix against native Linux and against lambda-multiprocessing, side by side in one run, and
+# writes the report (docs/benchmarks.md for a full run). See --help.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--out FILE]
+
+  --smoke       reduced sizes and 2 repetitions (well under a minute): checks that the harness works; its
+                figures mean nothing. Writes $CLM_CACHE_DIR/bench/smoke.md unless --out is given.
+  --reps N      repetitions of every workload under every variant (default 5; smoke 2)
+  --only LIST   run only these groups: c, python, pool, shm, startup, synth (default: all)
+  --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
+
+Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
+test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on the machine's disk; (c) where it applies,
+lambda-multiprocessing from PyPI in the same sandbox. Needs root (the sandbox), cc, python3, valgrind for the
+startup group, and node with the repository's node_modules (npm ci) for the synth group. Cached under ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench.
+USAGE
+}
+
+die() { echo "bench: $*" >&2; exit 2; }
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+smoke=0 reps="" only="" out=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1; shift ;;
+    --reps) reps=${2:?--reps needs a number}; shift 2 ;;
+    --only) only=${2:?--only needs a list of groups}; shift 2 ;;
+    --out) out=${2:?--out needs a file}; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument $1" ;;
+  esac
+done
+case "$reps" in ''|*[!0-9]*|0) [ -z "$reps" ] || die "--reps takes a positive whole number, got $reps" ;; esac
+[ "$(id -u)" = 0 ] || die "needs root: the Lambda-like sandbox uses mount namespaces"
+command -v cc >/dev/null || die "needs a C compiler (cc)"
+case ",$only," in ,,|*,startup,*) command -v valgrind >/dev/null || die "the startup group needs valgrind (callgrind)" ;; esac
+[ -x "$repo/node_modules/.bin/ts-node" ] || case ",$only," in
+  ,,|*,synth,*) die "the synth group needs the repository's node_modules (npm ci)" ;;
+esac
+
+cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench
+# The interpreter itself, not a version manager's shim script, whose own start-up would swamp the figures.
+python=$(python3 -c 'import sys; print(sys.executable)')
+pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+lmp_version=1.1
+lmp=$cache/lambda-multiprocessing-$lmp_version-py$pyver
+
+if [ "$smoke" = 1 ]; then
+  reps=${reps:-2} out=${out:-$cache/smoke.md}
+else
+  reps=${reps:-5} out=${out:-$repo/docs/benchmarks.md}
+fi
+
+started=$SECONDS
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/run.XXXXXX")
+# The sandbox's /tmp must be on disk like Lambda's, never tmpfs (glibc < 2.34 would even adopt a tmpfs as its
+# shm directory), and outside the work directory so that nothing the sandbox writes lands in the repository.
+sandbox_tmp=$(mktemp -d /var/tmp/clm-bench-tmp.XXXXXX)
+chmod 1777 "$sandbox_tmp"
+trap 'rm -rf "$work" "$sandbox_tmp"' EXIT
+fstype=$(stat -f -c %T "$sandbox_tmp")
+case "$fstype" in tmpfs|ramfs) die "/var/tmp is on $fstype; the sandbox's /tmp must be on disk" ;; esac
+
+# A private copy: bash reads a script as it runs it, so an edit in the checkout during a run would break it.
+cp "$repo/test/sandbox/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
+
+arch=$(uname -m)
+case "$arch" in x86_64) larch=x86_64 ;; aarch64) larch=arm64 ;; *) die "unsupported machine $arch" ;; esac
+echo "bench: building shm_redirect.so ($larch) and the C microbenchmark" >&2
+sh "$repo/layer/build.sh" --arch "$larch" --out "$work/lib" >&2
+[ -f "$work/lib/shm_redirect.so" ] || die "layer/build.sh produced no $work/lib/shm_redirect.so"
+cc -O2 -Wall -Wextra -Werror -o "$work/shm_ops" "$repo/bench/shm_ops.c" -pthread
+
+if [ ! -d "$lmp/lambda_multiprocessing" ]; then
+  echo "bench: installing lambda-multiprocessing==$lmp_version into $lmp" >&2
+  rm -rf "$lmp.partial"
+  "$python" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --no-deps --target "$lmp.partial" \
+    "lambda-multiprocessing==$lmp_version" >&2
+  mv "$lmp.partial" "$lmp"
+fi
+echo "bench: setup took $((SECONDS - started)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+
+args=(--reps "$reps" --python "$python" --sandbox "$work/lambda-sandbox.sh" --tmp "$sandbox_tmp"
+  --library "$work/lib/shm_redirect.so" --shm-ops "$work/shm_ops" --lmp "$lmp" --lmp-version "$lmp_version"
+  --work "$work" --out "$out")
+[ "$smoke" = 0 ] || args+=(--smoke)
+[ -z "$only" ] || args+=(--only "$only")
+"$python" "$repo/bench/driver.py" "${args[@]}"
+echo "bench: done in $((SECONDS - started)) s; report: $out" >&2

@@ -1,0 +1,148 @@
+/*
+ * Microbenchmarks of the POSIX calls that shm_redirect.so takes over: named semaphores and shm_open.
+ * One measurement per run; the harness repeats runs and interleaves them with the other variants.
+ *
+ *   shm_ops sem-local N      sem_post + sem_wait pairs on one named semaphore, in one process
+ *   shm_ops sem-pingpong N   round trips between two processes through two named semaphores
+ *   shm_ops sem-open N       sem_open(O_CREAT|O_EXCL) + sem_close + sem_unlink
+ *   shm_ops shm-open N       shm_open(O_CREAT|O_EXCL) + close + shm_unlink
+ *
+ * Prints one JSON object: {"metric": value, ...}, rates in operations per second, latencies in microseconds.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void die(const char *what) {
+    fprintf(stderr, "shm_ops: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Names carry the pid so that concurrent or crashed runs never collide. */
+static void name(char *buf, size_t len, const char *tag) {
+    snprintf(buf, len, "/clm-bench-%s-%ld", tag, (long)getpid());
+}
+
+static sem_t *open_new_sem(const char *n, unsigned value) {
+    sem_t *s = sem_open(n, O_CREAT | O_EXCL, 0600, value);
+    if (s == SEM_FAILED)
+        die("sem_open");
+    return s;
+}
+
+static void sem_local(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "local");
+    sem_t *s = open_new_sem(n1, 0);
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        if (sem_post(s) != 0 || sem_wait(s) != 0)
+            die("sem_post/sem_wait");
+    }
+    double dt = now() - t0;
+    sem_close(s);
+    sem_unlink(n1);
+    printf("{\"sem_local_ops\": %.1f}\n", (double)n / dt);
+}
+
+static void sem_pingpong(long n) {
+    char n1[64], n2[64];
+    name(n1, sizeof n1, "ping");
+    name(n2, sizeof n2, "pong");
+    sem_t *ping = open_new_sem(n1, 0), *pong = open_new_sem(n2, 0);
+    pid_t child = fork();
+    if (child < 0)
+        die("fork");
+    if (child == 0) {
+        for (long i = 0; i < n; i++) {
+            if (sem_wait(ping) != 0 || sem_post(pong) != 0)
+                die("child sem_wait/sem_post");
+        }
+        _exit(0);
+    }
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        if (sem_post(ping) != 0 || sem_wait(pong) != 0)
+            die("parent sem_post/sem_wait");
+    }
+    double dt = now() - t0;
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "shm_ops: ping-pong child failed\n");
+        exit(1);
+    }
+    sem_close(ping);
+    sem_close(pong);
+    sem_unlink(n1);
+    sem_unlink(n2);
+    printf("{\"sem_pingpong_roundtrips\": %.1f}\n", (double)n / dt);
+}
+
+static void sem_open_latency(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "open");
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        sem_t *s = open_new_sem(n1, 1);
+        if (sem_close(s) != 0)
+            die("sem_close");
+        if (sem_unlink(n1) != 0)
+            die("sem_unlink");
+    }
+    printf("{\"sem_open_us\": %.3f}\n", (now() - t0) / (double)n * 1e6);
+}
+
+static void shm_open_latency(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "shm");
+    double t0 = now();
+    for (long i = 0; i < n; i++) {
+        int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
+        if (fd < 0)
+            die("shm_open");
+        close(fd);
+        if (shm_unlink(n1) != 0)
+            die("shm_unlink");
+    }
+    printf("{\"shm_open_us\": %.3f}\n", (now() - t0) / (double)n * 1e6);
+}
+
+int main(int argc, char **argv) {
+    static const struct {
+        const char *name;
+        void (*run)(long);
+    } benches[] = {
+        {"sem-local", sem_local},
+        {"sem-pingpong", sem_pingpong},
+        {"sem-open", sem_open_latency},
+        {"shm-open", shm_open_latency},
+    };
+    char *end = NULL;
+    long n = argc == 3 ? strtol(argv[2], &end, 10) : 0;
+    if (argc != 3 || *end != '\0' || n <= 0) {
+        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open ITERATIONS (a positive integer)\n");
+        return 2;
+    }
+    for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
+        if (strcmp(argv[1], benches[i].name) == 0) {
+            benches[i].run(n);
+            return 0;
+        }
+    }
+    fprintf(stderr, "shm_ops: unknown benchmark %s\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,274 @@
+"""Python-level workloads, one measurement per run; bench/driver.py repeats and interleaves the runs.
+
+usage: python3 workloads.py [--impl stdlib|lmp] [--preload SO] WORKLOAD SIZE
+
+Prints one JSON object mapping metric names to values (rates per second, times in seconds), except the
+start-up workloads, which print a list of samples under their metric name.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+
+# One map of tiny tasks can be shorter than a scheduler hiccup on a shared machine: take several.
+MAPS_PER_RUN = 3
+
+
+def tiny(x):
+    return x + 1
+
+
+def nap(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def pool_class(impl):
+    if impl == "lmp":
+        from lambda_multiprocessing import Pool
+    else:
+        from multiprocessing import Pool
+    return Pool
+
+
+def pool_start(impl, size):
+    """Pool(2) until its first result, then close() + join(); `size` cycles, one sample each."""
+    Pool = pool_class(impl)
+    starts, stops = [], []
+    for _ in range(size):
+        t0 = time.perf_counter()
+        pool = Pool(2)
+        pool.apply(tiny, (1,))
+        t1 = time.perf_counter()
+        pool.close()
+        pool.join()
+        t2 = time.perf_counter()
+        starts.append(t1 - t0)
+        stops.append(t2 - t1)
+    return {"pool_start_s": starts, "pool_stop_s": stops}
+
+
+def pool_map(impl, size):
+    """Pool.map over `size` tiny tasks, the pool already running; a few maps, one sample each."""
+    Pool = pool_class(impl)
+    pool = Pool(2)
+    pool.apply(tiny, (1,))
+    samples = []
+    for _ in range(MAPS_PER_RUN):
+        t0 = time.perf_counter()
+        out = pool.map(tiny, range(size))
+        samples.append(time.perf_counter() - t0)
+        if out[-1] != size:
+            raise SystemExit(f"pool_map: wrong result {out[-1]!r}")
+    pool.close()
+    pool.join()
+    return {"pool_map_s": samples}
+
+
+def pool_imbalanced(impl, size):
+    """One 0.2 s task in the middle of `size` 2 ms tasks (sleeps, like I/O-bound work); wall time of map."""
+    Pool = pool_class(impl)
+    tasks = [0.002] * size
+    tasks[size // 2] = 0.2
+    pool = Pool(2)
+    pool.apply(tiny, (1,))
+    t0 = time.perf_counter()
+    out = pool.map(nap, tasks)
+    dt = time.perf_counter() - t0
+    pool.close()
+    pool.join()
+    if out != tasks:
+        raise SystemExit("pool_imbalanced: wrong results")
+    return {"pool_imbalanced_s": dt}
+
+
+def _stage(q_in, q_out):
+    for item in iter(q_in.get, None):
+        q_out.put(item * 2)
+    q_out.put(None)
+
+
+def _produce(q_out, size):
+    for i in range(size):
+        q_out.put(i)
+    q_out.put(None)
+
+
+def queue_pipeline(impl, size):
+    """Producer -> doubling stage -> this process, through two multiprocessing.Queue; items per second."""
+    import multiprocessing as mp
+
+    q1, q2 = mp.Queue(), mp.Queue()
+    stage = mp.Process(target=_stage, args=(q1, q2))
+    producer = mp.Process(target=_produce, args=(q1, size))
+    t0 = time.perf_counter()
+    stage.start()
+    producer.start()
+    total = sum(iter(q2.get, None))
+    dt = time.perf_counter() - t0
+    producer.join()
+    stage.join()
+    if total != size * (size - 1):
+        raise SystemExit(f"queue_pipeline: wrong total {total}")
+    return {"queue_items": size / dt}
+
+
+def _read_shared(name, size, conn):
+    from multiprocessing import shared_memory
+
+    dst = bytearray(size)
+    dst[:] = b"\1" * size  # fault the destination in before timing: only the shared pages should count
+    t0 = time.perf_counter()
+    shm = shared_memory.SharedMemory(name=name)
+    dst[:] = shm.buf[:size]
+    dt = time.perf_counter() - t0
+    ok = dst[0] == 0x5A and dst[-1] == 0x5A
+    shm.close()
+    conn.send((dt, ok))
+
+
+def shared_memory_bw(impl, size_mib):
+    """One process creates and fills a SharedMemory of `size_mib` MiB, another attaches and copies it out."""
+    import multiprocessing as mp
+    from multiprocessing import shared_memory
+
+    size = size_mib << 20
+    src = b"\x5a" * size
+    t0 = time.perf_counter()
+    shm = shared_memory.SharedMemory(create=True, size=size)
+    shm.buf[:size] = src
+    write_dt = time.perf_counter() - t0
+    parent, child = mp.Pipe()
+    reader = mp.Process(target=_read_shared, args=(shm.name, size, child))
+    reader.start()
+    read_dt, ok = parent.recv()
+    reader.join()
+    shm.close()
+    shm.unlink()
+    if not ok:
+        raise SystemExit("shared_memory: the reader saw other bytes than the writer wrote")
+    return {"shm_write_gbs": size / write_dt / 1e9, "shm_read_gbs": size / read_dt / 1e9}
+
+
+def py_lock(impl, size):
+    """multiprocessing.Lock acquire + release pairs in one process."""
+    import multiprocessing as mp
+
+    lock = mp.Lock()
+    acquire, release = lock.acquire, lock.release
+    t0 = time.perf_counter()
+    for _ in range(size):
+        acquire()
+        release()
+    return {"py_lock_ops": size / (time.perf_counter() - t0)}
+
+
+def _pong(ping, pong, size):
+    for _ in range(size):
+        ping.acquire()
+        pong.release()
+
+
+def py_pingpong(impl, size):
+    """Round trips between two processes through two multiprocessing.Semaphore."""
+    import multiprocessing as mp
+
+    ping, pong = mp.Semaphore(0), mp.Semaphore(0)
+    other = mp.Process(target=_pong, args=(ping, pong, size))
+    other.start()
+    t0 = time.perf_counter()
+    for _ in range(size):
+        ping.release()
+        pong.acquire()
+    dt = time.perf_counter() - t0
+    other.join()
+    return {"py_pingpong_roundtrips": size / dt}
+
+
+STARTUP_CODE = {
+    "startup_pass": "pass",
+    "startup_imports": "import email, json, asyncio",
+}
+INSTRUCTION_COUNTS = {"instructions_pass", "instructions_imports"}
+
+
+def startup(metric, preload, size):
+    """`size` launches of a fresh interpreter (this one), with or without LD_PRELOAD; wall and CPU time each."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    if preload:
+        env["LD_PRELOAD"] = preload
+    argv = [sys.executable, "-c", STARTUP_CODE[metric]]
+    wall, cpu = [], []
+    for _ in range(size):
+        t0 = time.perf_counter()
+        pid = os.posix_spawn(sys.executable, argv, env)
+        _, status, usage = os.wait4(pid, 0)
+        wall.append(time.perf_counter() - t0)
+        # CPU time of the child alone: less disturbed than wall time by other jobs on a busy machine.
+        cpu.append(usage.ru_utime + usage.ru_stime)
+        if status != 0:
+            raise SystemExit(f"{metric}: {argv} exited with status {status:#x}")
+    return {metric: wall, metric + "_cpu": cpu}
+
+
+POOL_WORKLOADS = {"pool_start", "pool_map", "pool_imbalanced"}
+
+
+def instructions(metric, preload, size):
+    """User-space instructions of one interpreter start-up, counted by callgrind: the same from run to run
+    whatever else the machine does, which wall time on a busy machine is not. `size` must be 1."""
+    if size != 1:
+        raise SystemExit(f"{metric}: instruction counts are deterministic; run it once (size 1)")
+    # A fixed hash seed: randomised string hashing alone moves the count by a few tenths of a percent.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"PYTHONHASHSEED": "0"}
+    if preload:
+        env["LD_PRELOAD"] = preload
+    code = STARTUP_CODE[metric.replace("instructions", "startup")]
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    found = re.search(r"Collected : (\d+)", proc.stderr)
+    if proc.returncode != 0 or not found:
+        raise SystemExit(f"{metric}: {' '.join(argv)} failed (exit {proc.returncode}):\n{proc.stderr}")
+    return {metric: int(found.group(1))}
+
+
+WORKLOADS = {
+    "pool_start": pool_start,
+    "pool_map": pool_map,
+    "pool_imbalanced": pool_imbalanced,
+    "queue_pipeline": queue_pipeline,
+    "shared_memory": shared_memory_bw,
+    "py_lock": py_lock,
+    "py_pingpong": py_pingpong,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--impl", choices=["stdlib", "lmp"], default="stdlib",
+                        help="Pool implementation: the standard library's or lambda-multiprocessing's")
+    parser.add_argument("--preload", default="", help="LD_PRELOAD for the start-up workloads' children")
+    parser.add_argument("workload", choices=sorted([*WORKLOADS, *STARTUP_CODE, *INSTRUCTION_COUNTS]))
+    parser.add_argument("size", type=int)
+    args = parser.parse_args()
+    if args.size <= 0:
+        parser.error("size must be a positive integer")
+    if args.impl == "lmp" and args.workload not in POOL_WORKLOADS:
+        parser.error(f"--impl lmp applies only to {', '.join(sorted(POOL_WORKLOADS))}")
+    if args.preload and args.workload not in {*STARTUP_CODE, *INSTRUCTION_COUNTS}:
+        parser.error(f"--preload applies only to {', '.join(sorted({*STARTUP_CODE, *INSTRUCTION_COUNTS}))}")
+    if args.workload in STARTUP_CODE:
+        result = startup(args.workload, args.preload, args.size)
+    elif args.workload in INSTRUCTION_COUNTS:
+        result = instructions(args.workload, args.preload, args.size)
+    else:
+        result = WORKLOADS[args.workload](args.impl, args.size)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
