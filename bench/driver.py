@@ -19,19 +19,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 NATIVE, FIX, LMP, BARE = "native", "fix", "lmp", "bare"
-VARIANT_TITLES = {
-    NATIVE: "(a) native",
-    FIX: "(b) the fix in the sandbox",
-    LMP: "(c) lambda-multiprocessing in the sandbox",
-    BARE: "sandbox, no preload",
-}
 
 
 @dataclass
 class Metric:
     key: str
     title: str
-    unit: str  # how values are shown; "s" values are converted as shown below
+    unit: str  # the unit shown; values are measured in base units (s, ops/s, instructions) and scaled by show()
     higher_is_better: bool
     target: str = ""  # human text of the target on the ratio to native
     min_ratio: float = 0.0  # target on (b)/(a) as a speed ratio; 0 = none
