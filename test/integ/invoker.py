@@ -480,17 +480,33 @@ def describe(result, problems):
     status = 'ok' if not problems else 'FAILED'
     timing = 'init %s, duration %s' % (_seconds(result.init_duration), _seconds(result.duration))
     head = '%-6s %s (%s %s, %s) on %s; %s' % (status, spec.path, spec.runtime, spec.arch,
-                                              'with fix' if spec.fixed else 'WITHOUT fix',
+                                              'with fix' if spec.fixed else 'WITHOUT fix, must fail',
                                               result.platform.description, timing)
     if outcome.kind == 'response':
-        body = json.dumps(outcome.payload, sort_keys=True)
+        lines = [head] + ['       ' + line for line in _summary(outcome.payload)]
     else:
-        body = '%s -> %s' % (outcome.kind, _error_line(outcome.error))
-    lines = [head, '       ' + body]
+        lines = [head, '       %s -> %s' % (outcome.kind, _error_line(outcome.error))]
+        frames = [f.strip() for f in (outcome.error or {}).get('stackTrace') or []]
+        if frames:
+            lines.append('       raised at: ' + ' '.join(frames[-1].split()))
     lines += ['       problem: ' + p for p in problems]
     if problems or outcome.kind in ('timeout', 'crash', 'init-error'):
         lines += ['       logs:'] + ['         | ' + line for line in result.logs.splitlines()[-40:]]
     return '\n'.join(lines)
+
+
+def _summary(payload):
+    """One line per workload: `workload: key=value ...`, long digests cut short."""
+    if not isinstance(payload, dict) or 'workload' not in payload:
+        return [json.dumps(payload, sort_keys=True)]
+
+    def pairs(d):
+        return ' '.join('%s=%s' % (k, (v[:12] + '...') if isinstance(v, str) and len(v) > 16 else json.dumps(v))
+                        for k, v in sorted(d.items()) if k not in ('workload', 'python', 'machine', 'libc'))
+    where = 'ran on Python %s, %s, %s' % (payload.get('python'), payload.get('libc'), payload.get('machine'))
+    if payload['workload'] == 'all':
+        return ['%s: %s' % (name, pairs(r)) for name, r in sorted(payload.get('results', {}).items())] + [where]
+    return ['%s: %s' % (payload['workload'], pairs(payload)), where]
 
 
 def _seconds(value):
@@ -525,6 +541,7 @@ def main(argv=None):
         specs = [s for s in specs if any(o in s.path for o in args.only)]
     if not specs:
         raise InvokerError('no Python function in %s matches' % assembly)
+    specs.sort(key=lambda s: not s.fixed)
     expected = expected_results()
     failures, records = 0, []
     with FanoutServer() as server:
