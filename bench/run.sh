@@ -5,12 +5,13 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--out FILE]
+usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--python EXE] [--out FILE]
 
   --smoke       reduced sizes and 2 repetitions (well under a minute): checks that the harness works; its
                 figures mean nothing. Writes $CLM_CACHE_DIR/bench/smoke.md unless --out is given.
   --reps N      repetitions of every workload under every variant (default 5; smoke 2)
   --only LIST   run only these groups: c, python, pool, shm, startup, synth (default: all)
+  --python EXE  the interpreter to measure (default: the one `python3` runs)
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
 Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
@@ -23,13 +24,14 @@ USAGE
 die() { echo "bench: $*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-smoke=0 reps="" only="" out=""
+smoke=0 reps="" only="" out="" python_arg=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; shift ;;
     --reps) reps=${2:?--reps needs a number}; shift 2 ;;
     --only) only=${2:?--only needs a list of groups}; shift 2 ;;
     --out) out=${2:?--out needs a file}; shift 2 ;;
+    --python) python_arg=${2:?--python needs an interpreter}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument $1" ;;
   esac
@@ -44,7 +46,8 @@ esac
 
 cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench
 # The interpreter itself, not a version manager's shim script, whose own start-up would swamp the figures.
-python=$(python3 -c 'import sys; print(sys.executable)')
+python=$("${python_arg:-python3}" -c 'import sys; print(sys.executable)') \
+  || die "cannot run the interpreter ${python_arg:-python3}"
 pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 lmp_version=1.1
 lmp=$cache/lambda-multiprocessing-$lmp_version-py$pyver
