@@ -58,7 +58,7 @@ lib=$(library x86_64)
 check "audit x86_64" audit x86_64 "$lib"
 check "control host" host_control
 check "programs host" host_programs
-for python in $(interpreters); do
+for python in $(interpreters | sort -V); do
   check "python $("$python" -c 'import platform; print(platform.python_version())')" host_python "$python"
 done
 finish
