@@ -32,6 +32,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     distName: 'cdk-lambda-multiprocessing',
     module: 'cdk_lambda_multiprocessing',
   },
+  publishToMaven: {
+    javaPackage: 'io.github.cdklambdamultiprocessing',
+    mavenGroupId: 'io.github.cdk-lambda-multiprocessing',
+    mavenArtifactId: 'cdk-lambda-multiprocessing',
+  },
 
   // No GitHub here: CI is .ci/run, releases are manual.
   github: false,
