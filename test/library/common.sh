@@ -71,21 +71,28 @@ finish() {
   [ "$failed" = 0 ]
 }
 
-# Prints the path of the library to test for ARCH (x86_64|arm64): --lib, or a fresh build from layer/.
-library() {
+# Sets $lib to the library to test for ARCH (x86_64|arm64): --lib, or a fresh build from layer/.
+build_library() {
   local arch=$1
+  lib=$scratch/lib/$arch/shm_redirect.so
   if [ -n "$given_lib" ]; then
-    mkdir -p "$scratch/lib/$arch"
-    cp "$given_lib" "$scratch/lib/$arch/shm_redirect.so"
+    mkdir -p "$scratch/lib/$arch" && cp "$given_lib" "$lib"
   else
-    sh "$repo/layer/build.sh" --arch "$arch" --out "$scratch/lib/$arch" >&2
+    sh "$repo/layer/build.sh" --arch "$arch" --out "$scratch/lib/$arch"
   fi
-  echo "$scratch/lib/$arch/shm_redirect.so"
+}
+
+# Sets $root to a ready root filesystem NAME (built on first use).
+ensure_rootfs() {
+  root=$("$repo/test/rootfs/ensure.sh" "$1")
+}
+
+# Without a library or a root filesystem the remaining checks cannot mean anything.
+stop_on_failure() {
+  [ "$failed" = 0 ] || { finish || exit 1; }
 }
 
 audit() { sh "$repo/layer/audit.sh" --arch "$1" "$2"; }
-
-rootfs() { "$repo/test/rootfs/ensure.sh" "$1"; }
 
 # Runs COMMAND as Lambda would inside ROOTFS, with LIB's directory bound at /opt/lib (where the layer puts
 # it) and the Python suite at /opt/clm-tests/python; a clean environment, so nothing of the host leaks in.

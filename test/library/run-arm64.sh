@@ -4,6 +4,8 @@
 # qemu-user-static, binfmt-support (the last three installed by test/rootfs/ensure.sh).
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, as Lambda's user with a read-only root, in bullseye-arm64 (glibc 2.31) and bookworm-arm64 (2.36):
+  build        layer/build.sh (skipped with --lib)
+  rootfs       test/rootfs/ensure.sh (built on first use, then cached)
   audit        layer/audit.sh on the arm64 library
   control      without the library multiprocessing fails as on Lambda: ENOSYS on 2.31, ENOENT on 2.36
   programs     /bin/sh, cat and ls run with the library preloaded
@@ -11,10 +13,12 @@ parse_args "Checks, as Lambda's user with a read-only root, in bullseye-arm64 (g
   c-tests      layer/test/t_*.c cross-compiled against each filesystem's glibc, run in the sandbox" "$@"
 
 command -v aarch64-linux-gnu-gcc >/dev/null || die "needs aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)"
-lib=$(library arm64)
+check "build arm64" build_library arm64
+stop_on_failure
 check "audit arm64" audit arm64 "$lib"
 for name in bullseye-arm64 bookworm-arm64; do
-  root=$(rootfs "$name")
+  check "rootfs $name" ensure_rootfs "$name"
+  stop_on_failure
   case "$name" in
     bullseye-*) want="OSError: [Errno 38] Function not implemented" ;;
     *) want="FileNotFoundError: [Errno 2] No such file or directory" ;;

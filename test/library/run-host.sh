@@ -4,6 +4,7 @@
 # (the host's python3 when there is none). pytest is installed into an interpreter that lacks it (pip).
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, on the host's root filesystem made read-only, with no /dev/shm:
+  build        layer/build.sh (skipped with --lib)
   audit        layer/audit.sh on the library
   control      without the library multiprocessing fails as on AL2023: FileNotFoundError: [Errno 2]
   programs     /bin/sh, cat and ls run with the library preloaded
@@ -54,7 +55,8 @@ host_python() {
   on_host LD_PRELOAD="$lib" "$python" -m pytest -p no:cacheprovider -q "$repo/test/python"
 }
 
-lib=$(library x86_64)
+check "build x86_64" build_library x86_64
+stop_on_failure
 check "audit x86_64" audit x86_64 "$lib"
 check "control host" host_control
 check "programs host" host_programs

@@ -118,10 +118,16 @@ def test_shared_memory_appears_in_dev_shm():
     assert not os.path.exists(path)
 
 
-def test_paths_outside_dev_shm_are_untouched(tmp_path):
-    # A name that merely starts like the virtual directory is an ordinary missing path.
-    assert not os.path.exists("/dev/shmx")
-    assert not os.path.exists("/dev/sh")
+def test_paths_outside_dev_shm_are_untouched(redirect_dir, tmp_path):
+    # Names that merely start like the virtual directory are not rewritten: their would-be redirected
+    # counterparts exist, the names themselves do not.
+    for fake, real in (("/dev/shmx", redirect_dir + "x"), ("/dev/sh", redirect_dir[:-1])):
+        with open(real, "w"):
+            pass
+        try:
+            assert not os.path.exists(fake)
+        finally:
+            os.unlink(real)
     target = tmp_path / "plain"
     target.write_text("x")
     assert target.read_text() == "x"

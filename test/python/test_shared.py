@@ -6,7 +6,8 @@ import pytest
 
 from conftest import TIMEOUT
 from workers import (
-    add_to_value, create_shared_memory, edit_manager_objects, edit_shareable_list, expect, fill_array, finish, set_raw,
+    add_to_value, create_shared_memory, edit_manager_objects, edit_shareable_list, expect, fill_array, finish, poke_last,
+    set_raw,
     start, write_shared_memory,
 )
 
@@ -32,12 +33,11 @@ def test_raw_value_and_raw_array(ctx):
 
 
 def test_heap_spans_several_arenas(ctx):
-    # Bigger than the heap's first arena, so more arena files get created, mapped and passed on.
-    big = ctx.RawArray("b", 8 << 20)
+    # Bigger than the heap's first arena, so another arena file gets created, mapped and passed on.
     small = ctx.RawArray("i", 5)
-    finish(start(ctx, set_raw, ctx.RawValue("l", 0), small))
-    big[-1] = 7
-    assert big[-1] == 7 and small[0] == 100
+    big = ctx.RawArray("b", 8 << 20)
+    finish(start(ctx, poke_last, small, 11), start(ctx, poke_last, big, 7))
+    assert small[-1] == 11 and big[-1] == 7
 
 
 def test_shared_memory_written_by_child(ctx):

@@ -130,6 +130,10 @@ def set_raw(raw_value, raw_array):
     raw_array[:] = list(range(100, 100 + len(raw_array)))
 
 
+def poke_last(array, value):
+    array[-1] = value
+
+
 def write_shared_memory(name, data):
     from multiprocessing import shared_memory
 
