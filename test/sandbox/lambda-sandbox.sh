@@ -50,6 +50,14 @@ done
 [ -z "$rootfs" ] || [ -d "$rootfs" ] || die "--rootfs $rootfs is not a directory"
 [ -z "$tmp_dir" ] || [ -z "$tmp_image_mib" ] || die "--tmp and --tmp-image exclude each other"
 case "$tmp_image_mib" in ''|*[!0-9]*) [ -z "$tmp_image_mib" ] || die "--tmp-image takes a whole number of MiB" ;; esac
+for spec in "${binds[@]+"${binds[@]}"}"; do
+  IFS=: read -r src dst mode extra <<<"$spec"
+  [ -n "$src" ] && [ -n "$dst" ] && [ -z "$extra" ] || die "--bind $spec: expected SRC:DST[:ro]"
+  [ -e "$src" ] || die "--bind source $src does not exist"
+  case "$dst" in /*) ;; *) die "--bind $spec: DST must be an absolute path" ;; esac
+  case "$mode" in ''|ro) ;; *) die "--bind $spec: the only mode is ro" ;; esac
+done
+case "$workdir" in ''|/*) ;; *) die "--workdir takes an absolute path" ;; esac
 
 scratch=$(mktemp -d /var/tmp/lambda-sandbox.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
@@ -66,7 +74,7 @@ fi
 # user's COMMAND keeps its own argv untouched.
 export LS_ROOTFS=${rootfs:+$(realpath "$rootfs")} LS_TMP_DIR=$(realpath "$tmp_dir") \
   LS_TMP_IMAGE=${tmp_image_mib:+$scratch/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
-  LS_WORKDIR=${workdir:-$PWD} LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
+  LS_WORKDIR=$workdir LS_CALLER_DIR=$PWD LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
 unshare --mount --propagation private -- bash -c '
 set -euo pipefail
 r=${LS_ROOTFS:-}
@@ -118,9 +126,14 @@ mount -o remount,ro "$r/dev"
 
 uid=${LS_USER%%:*} gid=${LS_USER#*:}
 [ "$gid" != "$LS_USER" ] || gid=$uid
-workdir=$LS_WORKDIR
-[ -d "$r$workdir" ] || workdir=/
-unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_BINDS
+if [ -n "$LS_WORKDIR" ]; then
+  workdir=$LS_WORKDIR
+  [ -d "$r$workdir" ] || { echo "lambda-sandbox: --workdir $workdir does not exist inside the sandbox" >&2; exit 2; }
+else
+  workdir=$LS_CALLER_DIR
+  [ -d "$r$workdir" ] || workdir=/
+fi
+unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_CALLER_DIR LS_BINDS
 if [ -n "$r" ]; then
   if [ -n "$uid" ]; then
     exec chroot --userspec="$uid:$gid" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
