@@ -60,7 +60,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['layer/build/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/'],
+  gitignore: ['layer/build/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/', '__pycache__/'],
 });
 
 // Development runs against the newest 2.x so the tests see today's CDK.
