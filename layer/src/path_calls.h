@@ -1,8 +1,12 @@
 #ifndef SHMR_PATH_CALLS_H
 #define SHMR_PATH_CALLS_H
 
-/* Shared shape of the path interposers: rewrite the path argument if it
-   names the virtual /dev/shm, then hand the call to the next definition. */
+/* Shared shape of the path interposers.  Nearly every call names a path
+   outside /dev/shm, so the exported function is only the fast path: a
+   prefix test, a load of the cached next definition and a tail call to it.
+   Everything else -- the PATH_MAX buffer for a rewritten path, the first
+   dlsym, debug output, a glibc without the symbol -- lives in a cold,
+   out-of-line twin, so the fast path needs no stack frame. */
 
 #include "export.h"
 #include "real.h"
@@ -10,44 +14,39 @@
 
 #include <errno.h>
 
-/* Declares `const char *VAR`: PATH, or its rewrite; returns FAIL (errno
-   ENAMETOOLONG) when the rewrite does not fit PATH_MAX. */
-#define SHM_PATH(var, path, fail)                                             \
-    char var##_buf[PATH_MAX];                                                 \
-    const char *var = shm_path(__func__, (path), var##_buf);                  \
-    if (!var)                                                                 \
-        return fail
+/* The next definition to hand the call to untouched, or NULL when PATH
+   names /dev/shm or the definition is not looked up yet (or absent): then
+   the call's cold twin takes over. */
+static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
+{
+    if (__builtin_expect(shm_prefix(path), 0))
+        return NULL;
+    return real_cached(slot);
+}
 
-/* Declares `next`, the next definition of NAME; returns FAIL with ENOSYS
-   when this glibc has none (only for symbols every supported glibc has). */
-#define NEXT_OR_ENOSYS(name, fail)                                            \
-    __typeof__(name) *next = next_##name();                                   \
-    if (!next) {                                                              \
-        errno = ENOSYS;                                                       \
-        return fail;                                                          \
-    }
-
-/* An interposer taking one path as its argument named `path`. */
-#define PATH_CALL(ret, fail, name, params, args)                              \
-    REAL_NEXT(name)                                                           \
+/* The interposer NAME, whose parameter `path` is the path (PARAMS); ARGS
+   hands the call on, naming the path `p`.  NAME_rewrite, the cold twin,
+   returns FAIL when the rewrite fails (errno set by shm_path) and
+   FALLBACK, an expression that may use `p`, when glibc has no NAME. */
+#define PATH_CALL_OR(ret, fail, name, params, args, fallback)                 \
+    static _Atomic(void *) name##_next;                                       \
+    static __attribute__((noinline, cold)) ret name##_rewrite params          \
+    {                                                                         \
+        char rewritten[PATH_MAX];                                             \
+        const char *p = shm_path(#name, path, rewritten);                     \
+        if (!p)                                                               \
+            return fail;                                                      \
+        __typeof__(name) *next = real_next(&name##_next, #name);              \
+        return next ? next args : fallback;                                   \
+    }                                                                         \
     SHMR_EXPORT ret name params                                               \
     {                                                                         \
-        SHM_PATH(p, path, fail);                                              \
-        NEXT_OR_ENOSYS(name, fail)                                            \
-        return next args;                                                     \
+        const char *p = path;                                                 \
+        __typeof__(name) *next = next_untouched(&name##_next, p);             \
+        return next ? next args : name##_rewrite args;                        \
     }
 
-/* Like PATH_CALL, but for symbols older glibcs lack: FALLBACK (using `p`)
-   does the work with a raw system call instead. */
-#define PATH_CALL_OR(ret, name, params, args, fallback)                       \
-    REAL_NEXT(name)                                                           \
-    SHMR_EXPORT ret name params                                               \
-    {                                                                         \
-        SHM_PATH(p, path, -1);                                                \
-        __typeof__(name) *next = next_##name();                               \
-        if (!next)                                                            \
-            return fallback;                                                  \
-        return next args;                                                     \
-    }
+/* For symbols every supported glibc has: ENOSYS should one be missing. */
+#define PATH_CALL(ret, fail, name, params, args) PATH_CALL_OR(ret, fail, name, params, args, (errno = ENOSYS, fail))
 
 #endif

@@ -14,40 +14,84 @@ int __open64_2(const char *path, int flags);
 int __openat_2(int dirfd, const char *path, int flags);
 int __openat64_2(int dirfd, const char *path, int flags);
 
-/* open and openat read a mode only when they may create a file. */
-#define MODE_ARG(flags, last)                                                 \
-    mode_t mode = 0;                                                          \
-    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {          \
-        va_list ap;                                                           \
-        va_start(ap, last);                                                   \
-        mode = va_arg(ap, mode_t);                                            \
-        va_end(ap);                                                           \
-    }
+/* open and openat take a mode only when they may create a file. */
+static inline int creates(int flags)
+{
+    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
+}
 
-#define OPEN_CALL(name)                                                       \
-    REAL_NEXT(name)                                                           \
-    SHMR_EXPORT int name(const char *path, int flags, ...)                    \
-    {                                                                         \
-        MODE_ARG(flags, flags)                                                \
-        SHM_PATH(p, path, -1);                                                \
-        NEXT_OR_ENOSYS(name, -1)                                              \
-        return next(p, flags, mode);                                          \
-    }
+/* The variadic open calls cannot use PATH_CALL; their fast and cold paths
+   are shared instead: open/open64 and openat/openat64 have one type each.
+   GCC never turns a call in a function using va_start into a tail call, so
+   these four keep a small frame (the register save area) and a call. */
+typedef int open_fn(const char *path, int flags, ...);
+typedef int openat_fn(int dirfd, const char *path, int flags, ...);
 
-#define OPENAT_CALL(name)                                                     \
-    REAL_NEXT(name)                                                           \
-    SHMR_EXPORT int name(int dirfd, const char *path, int flags, ...)         \
-    {                                                                         \
-        MODE_ARG(flags, flags)                                                \
-        SHM_PATH(p, path, -1);                                                \
-        NEXT_OR_ENOSYS(name, -1)                                              \
-        return next(dirfd, p, flags, mode);                                   \
+static __attribute__((noinline, cold)) int open_rewrite(_Atomic(void *) *slot, const char *name, int dirfd,
+                                                        const char *path, int flags, mode_t mode, int at)
+{
+    char buf[PATH_MAX];
+    const char *p = shm_path(name, path, buf);
+    if (!p)
+        return -1;
+    void *next = real_next(slot, name);
+    if (!next) {
+        errno = ENOSYS;
+        return -1;
     }
+    return at ? ((openat_fn *)next)(dirfd, p, flags, mode) : ((open_fn *)next)(p, flags, mode);
+}
 
-OPEN_CALL(open)
-OPEN_CALL(open64)
-OPENAT_CALL(openat)
-OPENAT_CALL(openat64)
+static inline int open_path(_Atomic(void *) *slot, const char *name, const char *path, int flags, mode_t mode)
+{
+    open_fn *next = next_untouched(slot, path);
+    return next ? next(path, flags, mode) : open_rewrite(slot, name, AT_FDCWD, path, flags, mode, 0);
+}
+
+static inline int openat_path(_Atomic(void *) *slot, const char *name, int dirfd, const char *path, int flags,
+                              mode_t mode)
+{
+    openat_fn *next = next_untouched(slot, path);
+    return next ? next(dirfd, path, flags, mode) : open_rewrite(slot, name, dirfd, path, flags, mode, 1);
+}
+
+static _Atomic(void *) open_next, open64_next, openat_next, openat64_next;
+
+SHMR_EXPORT int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creates(flags) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return open_path(&open_next, "open", path, flags, mode);
+}
+
+SHMR_EXPORT int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creates(flags) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return open_path(&open64_next, "open64", path, flags, mode);
+}
+
+SHMR_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creates(flags) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return openat_path(&openat_next, "openat", dirfd, path, flags, mode);
+}
+
+SHMR_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    mode_t mode = creates(flags) ? va_arg(ap, mode_t) : 0;
+    va_end(ap);
+    return openat_path(&openat64_next, "openat64", dirfd, path, flags, mode);
+}
 
 PATH_CALL(int, -1, __open_2, (const char *path, int flags), (p, flags))
 PATH_CALL(int, -1, __open64_2, (const char *path, int flags), (p, flags))

@@ -58,69 +58,106 @@ static int is_virtual_root(const char *original, const char *rewritten)
     return *original == '\0';
 }
 
-REAL_NEXT(rmdir)
+/* PATH rewritten into BUF for OP; NULL with errno set when the rewrite
+   fails or (when ROOT_BUSY) PATH is the virtual /dev/shm itself. */
+static const char *rewrite_busy(const char *op, const char *path, char buf[PATH_MAX], int root_busy)
+{
+    const char *p = shm_path(op, path, buf);
+    if (p && root_busy && is_virtual_root(path, p)) {
+        errno = EBUSY;
+        return NULL;
+    }
+    return p;
+}
+
+static int enosys(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+
+static _Atomic(void *) rmdir_next, unlinkat_next, rename_next, renameat_next, renameat2_next;
+
+static __attribute__((noinline, cold)) int rmdir_rewrite(const char *path)
+{
+    char buf[PATH_MAX];
+    const char *p = rewrite_busy("rmdir", path, buf, 1);
+    __typeof__(rmdir) *next = real_next(&rmdir_next, "rmdir");
+    return !p ? -1 : next ? next(p) : enosys();
+}
+
 SHMR_EXPORT int rmdir(const char *path)
 {
-    SHM_PATH(p, path, -1);
-    if (is_virtual_root(path, p)) {
-        errno = EBUSY;
-        return -1;
-    }
-    NEXT_OR_ENOSYS(rmdir, -1)
-    return next(p);
+    __typeof__(rmdir) *next = next_untouched(&rmdir_next, path);
+    return next ? next(path) : rmdir_rewrite(path);
 }
 
-REAL_NEXT(unlinkat)
+static __attribute__((noinline, cold)) int unlinkat_rewrite(int dirfd, const char *path, int flags)
+{
+    char buf[PATH_MAX];
+    const char *p = rewrite_busy("unlinkat", path, buf, flags & AT_REMOVEDIR);
+    __typeof__(unlinkat) *next = real_next(&unlinkat_next, "unlinkat");
+    return !p ? -1 : next ? next(dirfd, p, flags) : enosys();
+}
+
 SHMR_EXPORT int unlinkat(int dirfd, const char *path, int flags)
 {
-    SHM_PATH(p, path, -1);
-    if ((flags & AT_REMOVEDIR) && is_virtual_root(path, p)) {
-        errno = EBUSY;
-        return -1;
-    }
-    NEXT_OR_ENOSYS(unlinkat, -1)
-    return next(dirfd, p, flags);
+    __typeof__(unlinkat) *next = next_untouched(&unlinkat_next, path);
+    return next ? next(dirfd, path, flags) : unlinkat_rewrite(dirfd, path, flags);
 }
 
-REAL_NEXT(rename)
+/* Like next_untouched, for calls taking two paths. */
+static inline void *next_untouched2(_Atomic(void *) *slot, const char *from, const char *to)
+{
+    return shm_prefix(to) ? NULL : next_untouched(slot, from);
+}
+
+static __attribute__((noinline, cold)) int rename_rewrite(const char *from, const char *to)
+{
+    char fbuf[PATH_MAX], tbuf[PATH_MAX];
+    const char *f = rewrite_busy("rename", from, fbuf, 1);
+    const char *t = f ? rewrite_busy("rename", to, tbuf, 1) : NULL;
+    __typeof__(rename) *next = real_next(&rename_next, "rename");
+    return !t ? -1 : next ? next(f, t) : enosys();
+}
+
 SHMR_EXPORT int rename(const char *from, const char *to)
 {
-    SHM_PATH(f, from, -1);
-    SHM_PATH(t, to, -1);
-    if (is_virtual_root(from, f) || is_virtual_root(to, t)) {
-        errno = EBUSY;
-        return -1;
-    }
-    NEXT_OR_ENOSYS(rename, -1)
-    return next(f, t);
+    __typeof__(rename) *next = next_untouched2(&rename_next, from, to);
+    return next ? next(from, to) : rename_rewrite(from, to);
 }
 
-REAL_NEXT(renameat)
+static __attribute__((noinline, cold)) int renameat_rewrite(int fromfd, const char *from, int tofd, const char *to)
+{
+    char fbuf[PATH_MAX], tbuf[PATH_MAX];
+    const char *f = rewrite_busy("renameat", from, fbuf, 1);
+    const char *t = f ? rewrite_busy("renameat", to, tbuf, 1) : NULL;
+    __typeof__(renameat) *next = real_next(&renameat_next, "renameat");
+    return !t ? -1 : next ? next(fromfd, f, tofd, t) : enosys();
+}
+
 SHMR_EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
 {
-    SHM_PATH(f, from, -1);
-    SHM_PATH(t, to, -1);
-    if (is_virtual_root(from, f) || is_virtual_root(to, t)) {
-        errno = EBUSY;
-        return -1;
-    }
-    NEXT_OR_ENOSYS(renameat, -1)
-    return next(fromfd, f, tofd, t);
+    __typeof__(renameat) *next = next_untouched2(&renameat_next, from, to);
+    return next ? next(fromfd, from, tofd, to) : renameat_rewrite(fromfd, from, tofd, to);
 }
 
 /* coreutils' mv uses renameat2 (glibc >= 2.28); before that only the
    system call exists. */
-REAL_NEXT(renameat2)
+static __attribute__((noinline, cold)) int renameat2_rewrite(int fromfd, const char *from, int tofd, const char *to,
+                                                             unsigned int flags)
+{
+    char fbuf[PATH_MAX], tbuf[PATH_MAX];
+    const char *f = rewrite_busy("renameat2", from, fbuf, 1);
+    const char *t = f ? rewrite_busy("renameat2", to, tbuf, 1) : NULL;
+    __typeof__(renameat2) *next = real_next(&renameat2_next, "renameat2");
+    if (!t)
+        return -1;
+    return next ? next(fromfd, f, tofd, t, flags) : (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
+}
+
 SHMR_EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)
 {
-    SHM_PATH(f, from, -1);
-    SHM_PATH(t, to, -1);
-    if (is_virtual_root(from, f) || is_virtual_root(to, t)) {
-        errno = EBUSY;
-        return -1;
-    }
-    __typeof__(renameat2) *next = next_renameat2();
-    if (!next)
-        return (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
-    return next(fromfd, f, tofd, t, flags);
+    __typeof__(renameat2) *next = next_untouched2(&renameat2_next, from, to);
+    return next ? next(fromfd, from, tofd, to, flags) : renameat2_rewrite(fromfd, from, tofd, to, flags);
 }

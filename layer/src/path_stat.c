@@ -24,44 +24,34 @@ int __fxstatat64(int ver, int dirfd, const char *path, struct stat64 *st, int fl
    2.33; a caller can still reach ours on an older glibc (e.g. through
    dlsym), so fall back to the system call, whose struct stat is glibc's on
    x86_64 and aarch64 (struct stat64 is the same layout on 64-bit targets). */
-PATH_CALL_OR(int, stat, (const char *path, struct stat *st), (p, st),
+PATH_CALL_OR(int, -1, stat, (const char *path, struct stat *st), (p, st),
              sys_fstatat(AT_FDCWD, p, st, 0))
-PATH_CALL_OR(int, lstat, (const char *path, struct stat *st), (p, st),
+PATH_CALL_OR(int, -1, lstat, (const char *path, struct stat *st), (p, st),
              sys_fstatat(AT_FDCWD, p, st, AT_SYMLINK_NOFOLLOW))
-PATH_CALL_OR(int, fstatat, (int dirfd, const char *path, struct stat *st, int flags),
+PATH_CALL_OR(int, -1, fstatat, (int dirfd, const char *path, struct stat *st, int flags),
              (dirfd, p, st, flags), sys_fstatat(dirfd, p, st, flags))
-PATH_CALL_OR(int, stat64, (const char *path, struct stat64 *st), (p, st),
+PATH_CALL_OR(int, -1, stat64, (const char *path, struct stat64 *st), (p, st),
              sys_fstatat(AT_FDCWD, p, (struct stat *)st, 0))
-PATH_CALL_OR(int, lstat64, (const char *path, struct stat64 *st), (p, st),
+PATH_CALL_OR(int, -1, lstat64, (const char *path, struct stat64 *st), (p, st),
              sys_fstatat(AT_FDCWD, p, (struct stat *)st, AT_SYMLINK_NOFOLLOW))
-PATH_CALL_OR(int, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags),
+PATH_CALL_OR(int, -1, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags),
              (dirfd, p, st, flags), sys_fstatat(dirfd, p, (struct stat *)st, flags))
 
 /* statx arrived in glibc 2.28; before that only the system call exists. */
-PATH_CALL_OR(int, statx,
+PATH_CALL_OR(int, -1, statx,
              (int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf),
              (dirfd, p, flags, mask, buf),
              (int)syscall(SYS_statx, dirfd, p, flags, mask, buf))
 
-#define COMPAT_CALL(name, version, params, args)                              \
-    REAL_NEXT_VERSION(name, version)                                          \
-    SHMR_EXPORT int name params                                               \
-    {                                                                         \
-        SHM_PATH(p, path, -1);                                                \
-        NEXT_OR_ENOSYS(name, -1)                                              \
-        return next args;                                                     \
-    }
-
-COMPAT_CALL(__xstat, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat *st), (ver, p, st))
-COMPAT_CALL(__lxstat, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat *st), (ver, p, st))
-COMPAT_CALL(__fxstatat, GLIBC_FXSTATAT_VERSION,
-            (int ver, int dirfd, const char *path, struct stat *st, int flags),
-            (ver, dirfd, p, st, flags))
-COMPAT_CALL(__xstat64, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat64 *st), (ver, p, st))
-COMPAT_CALL(__lxstat64, GLIBC_XSTAT_VERSION, (int ver, const char *path, struct stat64 *st), (ver, p, st))
-COMPAT_CALL(__fxstatat64, GLIBC_FXSTATAT_VERSION,
-            (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
-            (ver, dirfd, p, st, flags))
+/* Looked up at the version they were introduced with (real.c). */
+PATH_CALL(int, -1, __xstat, (int ver, const char *path, struct stat *st), (ver, p, st))
+PATH_CALL(int, -1, __lxstat, (int ver, const char *path, struct stat *st), (ver, p, st))
+PATH_CALL(int, -1, __fxstatat, (int ver, int dirfd, const char *path, struct stat *st, int flags),
+          (ver, dirfd, p, st, flags))
+PATH_CALL(int, -1, __xstat64, (int ver, const char *path, struct stat64 *st), (ver, p, st))
+PATH_CALL(int, -1, __lxstat64, (int ver, const char *path, struct stat64 *st), (ver, p, st))
+PATH_CALL(int, -1, __fxstatat64, (int ver, int dirfd, const char *path, struct stat64 *st, int flags),
+          (ver, dirfd, p, st, flags))
 
 /* multiprocessing's heap asks statvfs("/dev/shm") for free space. */
 PATH_CALL(int, -1, statvfs, (const char *path, struct statvfs *buf), (p, buf))

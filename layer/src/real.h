@@ -2,39 +2,24 @@
 #define SHMR_REAL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 /* The next definition of an interposed symbol (normally glibc's), looked up
-   once with dlsym(RTLD_NEXT) and cached; NULL when this glibc has none. */
+   once with dlsym(RTLD_NEXT) into SLOT and cached; NULL when this glibc has
+   none.  The __xstat family is asked for at the version it was introduced
+   with: glibc >= 2.33 keeps it only as compatibility symbols, which a plain
+   dlsym need not return. */
 void *real_next(_Atomic(void *) *slot, const char *name);
 
-/* Same, but asking for NAME at glibc symbol version VERSION: for the
-   __xstat family, which glibc >= 2.33 keeps only as compatibility symbols
-   that a plain dlsym need not return. */
-void *real_next_version(_Atomic(void *) *slot, const char *name, const char *version);
+/* What a slot holds once the lookup found nothing. */
+extern char real_absent __attribute__((visibility("hidden")));
 
-/* The versions the __xstat family was introduced with. */
-#if defined(__x86_64__)
-#define GLIBC_XSTAT_VERSION "GLIBC_2.2.5"
-#define GLIBC_FXSTATAT_VERSION "GLIBC_2.4"
-#else
-#define GLIBC_XSTAT_VERSION "GLIBC_2.17"
-#define GLIBC_FXSTATAT_VERSION "GLIBC_2.17"
-#endif
-
-/* Declares next_NAME(), returning the cached next definition of NAME with
-   NAME's own type. */
-#define REAL_NEXT(name)                                                       \
-    static __typeof__(name) *next_##name(void)                                \
-    {                                                                         \
-        static _Atomic(void *) slot;                                          \
-        return (__typeof__(name) *)real_next(&slot, #name);                   \
-    }
-
-#define REAL_NEXT_VERSION(name, version)                                      \
-    static __typeof__(name) *next_##name(void)                                \
-    {                                                                         \
-        static _Atomic(void *) slot;                                          \
-        return (__typeof__(name) *)real_next_version(&slot, #name, version);  \
-    }
+/* The cached definition, or NULL when it is not looked up yet or absent:
+   the only part of the lookup on an interposer's fast path. */
+static inline void *real_cached(_Atomic(void *) *slot)
+{
+    void *p = atomic_load_explicit(slot, memory_order_acquire);
+    return p == (void *)&real_absent ? NULL : p;
+}
 
 #endif
