@@ -1,0 +1,28 @@
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { withMultiprocessingFix } from '../src';
+import { PRELOAD, sharedOutdir } from './util';
+
+// The TypeScript usage of README.md and docs/cdk.md, with the import from
+// ../src instead of 'cdk-lambda-multiprocessing'.
+test('the documented TypeScript usage synthesizes as described', () => {
+  const app = new App({ outdir: sharedOutdir() });
+  const stack = new Stack(app, 'Workers');
+  new lambda.Function(stack, 'Pool', {
+    runtime: lambda.Runtime.PYTHON_3_12,
+    architecture: lambda.Architecture.ARM_64,
+    handler: 'index.handler',
+    code: lambda.Code.fromAsset(path.join(__dirname, 'python-app', 'functions')),
+  });
+
+  withMultiprocessingFix(stack);
+
+  const template = Template.fromStack(stack);
+  template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['arm64'] });
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Architectures: ['arm64'],
+    Environment: { Variables: { LD_PRELOAD: PRELOAD } },
+  });
+});
