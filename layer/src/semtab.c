@@ -12,11 +12,20 @@ struct entry {
     dev_t dev;
     ino_t ino;
     unsigned long refs;
-    sem_t *sem;
+    sem_t *_Atomic sem; /* NULL: a free slot; stored last when filling it */
 };
 
-static struct entry *entries;
-static size_t count, capacity;
+/* The table is a list of fixed-size chunks that never move or shrink: a
+   child forked in the middle of an update (even while a chunk is being
+   added) inherits only pointers that are still valid. */
+#define CHUNK_ENTRIES 64
+
+struct chunk {
+    struct entry entries[CHUNK_ENTRIES];
+    struct chunk *_Atomic next;
+};
+
+static struct chunk first;
 
 /* The lock word holds the pid of the process whose thread owns it.  After a
    fork the child's copy may name the parent: no thread of the child holds
@@ -46,25 +55,31 @@ static void unlock(void)
     atomic_store_explicit(&lock_owner, 0, memory_order_release);
 }
 
-static struct entry *find_file(dev_t dev, ino_t ino)
+/* The entry of the file DEV/INO, else a free slot for it (adding a chunk
+   when all are taken); NULL when out of memory. */
+static struct entry *slot_for(dev_t dev, ino_t ino)
 {
-    for (size_t i = 0; i < count; i++)
-        if (entries[i].dev == dev && entries[i].ino == ino)
-            return &entries[i];
-    return NULL;
-}
-
-static int reserve(void)
-{
-    if (count < capacity)
-        return 0;
-    size_t want = capacity ? capacity * 2 : 16;
-    struct entry *grown = realloc(entries, want * sizeof *grown);
+    struct entry *free_slot = NULL;
+    struct chunk *last = &first;
+    for (struct chunk *c = &first; c; c = c->next) {
+        for (size_t i = 0; i < CHUNK_ENTRIES; i++) {
+            struct entry *e = &c->entries[i];
+            if (!e->sem) {
+                if (!free_slot)
+                    free_slot = e;
+            } else if (e->dev == dev && e->ino == ino) {
+                return e;
+            }
+        }
+        last = c;
+    }
+    if (free_slot)
+        return free_slot;
+    struct chunk *grown = calloc(1, sizeof *grown);
     if (!grown)
-        return -1;
-    entries = grown;
-    capacity = want;
-    return 0;
+        return NULL;
+    atomic_store_explicit(&last->next, grown, memory_order_release);
+    return &grown->entries[0];
 }
 
 sem_t *semtab_add(int fd, sem_t *mapped)
@@ -80,18 +95,20 @@ sem_t *semtab_add(int fd, sem_t *mapped)
     }
 
     lock((int)getpid());
-    struct entry *e = find_file(st.st_dev, st.st_ino);
-    if (e) {
+    struct entry *e = slot_for(st.st_dev, st.st_ino);
+    if (e && e->sem) {
         e->refs++;
         result = e->sem;
-    } else if (reserve() == 0) {
+    } else if (e) {
         if (mapped == SEM_FAILED) {
             void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
             mapped = m == MAP_FAILED ? SEM_FAILED : m;
         }
         if (mapped != SEM_FAILED) {
-            entries[count] = (struct entry){ st.st_dev, st.st_ino, 1, mapped };
-            count++;
+            e->dev = st.st_dev;
+            e->ino = st.st_ino;
+            e->refs = 1;
+            atomic_store_explicit(&e->sem, mapped, memory_order_release);
             result = mapped;
         }
     }
@@ -108,20 +125,27 @@ out:
 
 int semtab_release(sem_t *sem)
 {
-    int rc = -1;
+    if (!sem) /* would match a free slot */
+        return -1;
+    int found = 0, unmap = 0;
     lock((int)getpid());
-    for (size_t i = 0; i < count; i++) {
-        if (entries[i].sem != sem)
-            continue;
-        rc = 0;
-        if (--entries[i].refs == 0) {
-            entries[i] = entries[count - 1];
-            count--;
-            if (munmap(sem, sizeof(sem_t)) != 0)
-                rc = -1;
+    for (struct chunk *c = &first; c && !found; c = c->next) {
+        for (size_t i = 0; i < CHUNK_ENTRIES; i++) {
+            struct entry *e = &c->entries[i];
+            if (e->sem != sem)
+                continue;
+            found = 1;
+            /* Free the slot before unmapping: a child forked in between
+               must not find the address in its table. */
+            if (--e->refs == 0) {
+                atomic_store_explicit(&e->sem, NULL, memory_order_release);
+                unmap = 1;
+            }
+            break;
         }
-        break;
     }
     unlock();
-    return rc;
+    if (!found || (unmap && munmap(sem, sizeof(sem_t)) != 0))
+        return -1;
+    return 0;
 }
