@@ -14,6 +14,7 @@ int __open_2(const char *, int);
 int __open64_2(const char *, int);
 int __openat_2(int, const char *, int);
 int __openat64_2(int, const char *, int);
+char *__realpath_chk(const char *, char *, size_t);
 
 static char vpath[PATH_MAX], real[PATH_MAX], vpath2[PATH_MAX], real2[PATH_MAX];
 
@@ -175,6 +176,18 @@ int main(void)
     memset(got, 0, sizeof got);
     check(readlinkat(AT_FDCWD, vlink, got, sizeof got - 1) == (ssize_t)strlen(name) && strcmp(got, name) == 0,
           "readlinkat");
+    /* realpath resolves inside glibc; its answer keeps the /dev/shm spelling
+       a real /dev/shm gives. */
+    char resolved[PATH_MAX];
+    check(realpath(vpath, resolved) == resolved && strcmp(resolved, vpath) == 0, "realpath(\"%s\")", vpath);
+    check(realpath(vlink, resolved) == resolved && strcmp(resolved, vpath) == 0, "realpath follows a link inside");
+    char *dup = realpath("/dev/shm//./", NULL);
+    check(dup && strcmp(dup, "/dev/shm") == 0, "realpath(\"/dev/shm//./\", NULL) -> \"/dev/shm\" (%s)", dup);
+    free(dup);
+    memset(resolved, 0, sizeof resolved);
+    check(__realpath_chk(vpath, resolved, sizeof resolved) == resolved && strcmp(resolved, vpath) == 0,
+          "__realpath_chk");
+    CHECK_ERR(realpath("/dev/shm/shmr-missing/x", resolved), NULL, ENOENT, "realpath of a missing file -> ENOENT");
     raw_unlink(link);
     /* The answers depend on the file system; what matters is that the file is found. */
     char xbuf[256];
