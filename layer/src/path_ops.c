@@ -4,6 +4,8 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -160,4 +162,59 @@ SHMR_EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to
 {
     __typeof__(renameat2) *next = next_untouched2(&renameat2_next, from, to);
     return next ? next(fromfd, from, tofd, to, flags) : renameat2_rewrite(fromfd, from, tofd, to, flags);
+}
+
+static _Atomic(void *) realpath_next, realpath_chk_next;
+
+/* realpath resolves inside glibc, past the interposed calls, and would name
+   the redirect directory: its answer is mapped back to the /dev/shm
+   spelling a real /dev/shm gives. */
+static __attribute__((noinline, cold)) char *realpath_rewrite(const char *path, char *resolved)
+{
+    char buf[PATH_MAX], out[PATH_MAX];
+    const char *p = shm_path("realpath", path, buf);
+    __typeof__(realpath) *next = real_next(&realpath_next, "realpath");
+    if (p && !next)
+        errno = ENOSYS;
+    if (!p || !next)
+        return NULL;
+    if (p == path)
+        return next(p, resolved);
+    if (!next(p, out))
+        return NULL;
+    int saved = errno;
+    size_t n = next(shm_target()->dir, buf) ? strlen(buf) : 0;
+    errno = saved;
+    if (n && strncmp(out, buf, n) == 0 && (out[n] == '\0' || out[n] == '/')) {
+        size_t rest = strlen(out + n);
+        if (8 + rest >= PATH_MAX) {
+            errno = ENAMETOOLONG;
+            return NULL;
+        }
+        memmove(out + 8, out + n, rest + 1);
+        memcpy(out, "/dev/shm", 8);
+    }
+    return resolved ? strcpy(resolved, out) : strdup(out);
+}
+
+SHMR_EXPORT char *realpath(const char *path, char *resolved)
+{
+    __typeof__(realpath) *next = next_untouched(&realpath_next, path);
+    return next ? next(path, resolved) : realpath_rewrite(path, resolved);
+}
+
+/* _FORTIFY_SOURCE's realpath.  glibc's own checks the buffer size (and
+   aborts when it is too small); a /dev/shm path with a buffer that passes
+   that check goes the way of realpath. */
+char *__realpath_chk(const char *path, char *resolved, size_t len);
+SHMR_EXPORT char *__realpath_chk(const char *path, char *resolved, size_t len)
+{
+    if (shm_prefix(path) && len >= PATH_MAX)
+        return realpath_rewrite(path, resolved);
+    __typeof__(__realpath_chk) *next = real_next(&realpath_chk_next, "__realpath_chk");
+    if (!next) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return next(path, resolved, len);
 }
