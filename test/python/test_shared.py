@@ -6,7 +6,7 @@ import pytest
 
 from conftest import TIMEOUT
 from workers import (
-    add_to_value, create_shared_memory, edit_manager_objects, edit_shareable_list, expect, fill_array, finish, poke_last,
+    add_to_value, create_shared_memory, edit_manager_objects, edit_shareable_list, fill_array, finish, poke_last,
     set_raw,
     start, write_shared_memory,
 )
