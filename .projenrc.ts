@@ -53,6 +53,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'test/integ/**', 'test/integ.*.ts'],
   },
   jestOptions: {
+    // jest 30 and eslint-import-resolver-typescript 4 resolve through unrs-resolver, whose per-platform
+    // optional binaries the package registry here does not all serve: the lock file then misses them and
+    // `npm ci` refuses it. The previous majors resolve in plain JavaScript.
+    jestVersion: '^29',
     jestConfig: {
       // Bundling tests compile real libraries; CI machines are small.
       testTimeout: 120_000,
@@ -66,6 +70,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
 // Development runs against the newest 2.x so the tests see today's CDK.
 project.deps.addDependency('aws-cdk-lib@^2.276.0', DependencyType.BUILD);
 project.deps.addDependency('constructs@^10.4.0', DependencyType.BUILD);
+project.addDevDeps('eslint-import-resolver-typescript@^3.6.3 <3.8', 'jest-util@^29');
 
 // The construct compiles the C library at synth time, so the npm package (and
 // the jsii tarball inside the Python wheel) must carry its sources. Only what
