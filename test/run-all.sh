@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Every test of the project, stage by stage: the README's test command and what CI runs after installing.
+# A failing stage does not stop the others; the exit status says whether all passed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+passed=() failed=() timings=()
+stage() {
+  local name=$1; shift
+  echo
+  echo "=============== stage $name: $*"
+  local start=$SECONDS
+  if "$@"; then passed+=("$name"); else failed+=("$name"); fi
+  timings+=("$(printf '%-16s %5d s  %s' "$name" $((SECONDS - start)) \
+    "$([[ " ${failed[*]-} " == *" $name "* ]] && echo FAILED || echo ok)")")
+}
+
+generated_files_current() {
+  # projen owns package.json, tsconfig, eslint and jest config, and docgen owns API.md: regenerating them
+  # from .projenrc.ts and the sources must change nothing that is committed.
+  npx projen --no-post >/dev/null && npx projen docgen >/dev/null && git diff --exit-code --stat
+}
+
+stage layer make -C layer all-arches check check-sandbox check-arm64 reproducible
+stage layer-repro-arm64 make -C layer reproducible ARCH=arm64
+stage construct npx projen build
+stage generated generated_files_current
+stage library-host bash test/library/run-host.sh
+stage library-2.31 bash test/library/run-bullseye.sh
+stage library-arm64 bash test/library/run-arm64.sh
+stage python-app npx projen test:python-app
+stage demo npx projen demo
+stage integ-local npx projen integ:local
+stage integ-snapshot npx projen integ:snapshot
+stage bench-smoke bash bench/run.sh --smoke
+echo
+echo "=============== summary"
+printf '%s\n' "${timings[@]}"
+[ ${#failed[@]} -eq 0 ] || echo "failed stages: ${failed[*]}"
+echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
