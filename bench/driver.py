@@ -214,7 +214,7 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
-def report(args, B, synth, facts, load_before, load_after, elapsed):
+def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     L = []
     w = L.append
     mode = "smoke run (reduced sizes, not a measurement)" if args.smoke else "full run"
@@ -226,7 +226,8 @@ def report(args, B, synth, facts, load_before, load_after, elapsed):
     w(f"- Date: {facts['date']}; commit {facts['commit']}; took {elapsed:.0f} s; "
       f"{args.reps} repetitions, variants interleaved in rotated order.")
     w(f"- Machine: {facts['nproc']} CPUs, {facts['cpu']}, Linux {facts['kernel']}, {facts['glibc']}; "
-      f"load average (1, 5, 15 min) {load_before} before, {load_after} after.")
+      f"load average (1, 5, 15 min) {load_before} before, {load_after} after, 1-min peak {load_peak:.2f} "
+      "between repetitions (other jobs share the machine; with 2 CPUs, a load above about 0.7 adds noise).")
     w(f"- Versions: shm_redirect {facts['library']}, Python {facts['python']}, "
       f"lambda-multiprocessing {facts['lmp']}, Node {facts['node']}, aws-cdk-lib {facts['cdk']}.")
     w(f"- (a) native: the host, `/dev/shm` on {facts['devshm_fs']}, no library. (b) the fix: "
@@ -371,6 +372,7 @@ def main():
 
     started = time.monotonic()
     load_before = loadavg()
+    loads = [load_before]
     B = benches(args)
     synth = None
     if not args.only or "synth" in args.only:
@@ -387,10 +389,12 @@ def main():
                 continue
             for variant in b.variants[k:] + b.variants[:k]:
                 runner.run(b, variant, size)
+        loads.append(loadavg())
         print(f"bench: repetition {rep + 1}/{args.reps} took {time.monotonic() - t0:.1f} s (load {loadavg()})",
               file=sys.stderr, flush=True)
     facts = machine_facts(args)
-    text, verdicts = report(args, B, synth, facts, load_before, loadavg(), time.monotonic() - started)
+    peak = max(float(load.split()[0]) for load in loads)
+    text, verdicts = report(args, B, synth, facts, load_before, loadavg(), peak, time.monotonic() - started)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w") as f:
         f.write(text)
