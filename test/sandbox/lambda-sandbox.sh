@@ -20,6 +20,9 @@ usage: lambda-sandbox.sh [options] [--] COMMAND [ARG...]
   --read-only          make the root filesystem read-only (/tmp stays writable), as on Lambda
   --user UID[:GID]     run COMMAND as this user (default: the caller)
   --workdir DIR        run COMMAND in DIR (default: the current directory when it exists inside, else /)
+
+Without --rootfs, the caller's directory stays visible even under /tmp: its top directory there (e.g.
+/tmp/clone for /tmp/clone/layer) is bound into the sandbox's fresh /tmp.
   -h, --help           this text
 
 Inside: /dev is a read-only ramfs with null, zero, full, random, urandom, stdin, stdout, stderr and fd only;
@@ -66,15 +69,16 @@ if [ -z "$tmp_dir" ]; then
   mkdir -m 1777 "$tmp_dir"
 fi
 if [ -n "$tmp_image_mib" ]; then
-  truncate -s "${tmp_image_mib}M" "$scratch/tmp.img"
-  mkfs.ext4 -q -F -E root_owner=0:0 "$scratch/tmp.img"
+  mkdir "$scratch/image"  # its own directory: it gets bind-mounted over itself below
+  truncate -s "${tmp_image_mib}M" "$scratch/image/tmp.img"
+  mkfs.ext4 -q -F -E root_owner=0:0 "$scratch/image/tmp.img"
 fi
 
 # The second half runs inside the new namespace; its arguments travel through the environment so that the
 # user's COMMAND keeps its own argv untouched.
 export LS_ROOTFS=${rootfs:+$(realpath "$rootfs")} LS_TMP_DIR=$(realpath "$tmp_dir") \
-  LS_TMP_IMAGE=${tmp_image_mib:+$scratch/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
-  LS_WORKDIR=$workdir LS_CALLER_DIR=$PWD LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
+  LS_TMP_IMAGE=${tmp_image_mib:+$scratch/image/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
+  LS_WORKDIR=$workdir LS_CALLER_DIR=$PWD LS_SCRATCH=$scratch LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
 unshare --mount --propagation private -- bash -c '
 set -euo pipefail
 r=${LS_ROOTFS:-}
@@ -83,16 +87,31 @@ if [ -n "$r" ]; then
   mount -t proc proc "$r/proc"
 fi
 
+# Host paths under /tmp (a bind source, or the caller'"'"'s directory when there is no --rootfs) would be hidden
+# by the fresh /tmp: every bind source is first bound to a stage outside /tmp, moved into place once /tmp
+# is mounted. Mount points outside /tmp are made before the root may turn read-only.
+if [ -z "$r" ]; then
+  case "$LS_CALLER_DIR" in
+    /tmp/?*) rest=${LS_CALLER_DIR#/tmp/}; top=/tmp/${rest%%/*}
+             LS_BINDS=$(printf "%s\n%s" "$top:$top" "$LS_BINDS") ;;
+  esac
+fi
+stage=$LS_SCRATCH/binds
+mkdir -p "$stage"
+n=0 moves=()
 while IFS= read -r spec; do
   [ -n "$spec" ] || continue
   IFS=: read -r src dst mode <<<"$spec"
-  [ -e "$src" ] || { echo "lambda-sandbox: --bind source $src does not exist" >&2; exit 2; }
-  if [ -d "$src" ]; then mkdir -p "$r$dst"; else mkdir -p "$(dirname "$r$dst")"; touch "$r$dst"; fi
-  mount --bind "$src" "$r$dst"
-  [ "$mode" != ro ] || mount -o remount,bind,ro "$r$dst"
+  n=$((n + 1))
+  if [ -d "$src" ]; then mkdir "$stage/$n"; else touch "$stage/$n"; fi
+  mount --bind "$src" "$stage/$n"
+  case "$dst" in
+    /tmp|/tmp/*) ;;
+    *) if [ -d "$src" ]; then mkdir -p "$r$dst"; else mkdir -p "$(dirname "$r$dst")"; touch "$r$dst"; fi ;;
+  esac
+  moves+=("$n:$dst:$mode")
 done <<<"$LS_BINDS"
 
-# /tmp after the binds: their sources are host paths, which it could hide.
 mkdir -p "$r/tmp"
 # The image gets a mount of its own, so that the loop device writing to it does not pin the root mount
 # writable (the kernel refuses to make a mount read-only while it has writers: EBUSY).
@@ -112,6 +131,16 @@ else
   # A bind mount inherits the read-only flag of the mount its source lives on (the root, with --read-only).
   mount -o remount,bind,rw "$r/tmp"
 fi
+
+for move in "${moves[@]+"${moves[@]}"}"; do
+  IFS=: read -r n dst mode <<<"$move"
+  case "$dst" in
+    /tmp|/tmp/*) if [ -d "$stage/$n" ]; then mkdir -p "$r$dst"; else mkdir -p "$(dirname "$r$dst")"; touch "$r$dst"; fi ;;
+  esac
+  # -n: with a read-only root, libmount cannot record the move in /run/mount and would call it a failure.
+  mount -n --move "$stage/$n" "$r$dst"
+  [ "$mode" != ro ] || mount -n -o remount,bind,ro "$r$dst"
+done
 
 # Lambda'"'"'s /dev: a handful of character devices and the fd links, nothing else, not writable.
 mount -t ramfs -o mode=755 ramfs "$r/dev"
@@ -133,7 +162,7 @@ else
   workdir=$LS_CALLER_DIR
   [ -d "$r$workdir" ] || workdir=/
 fi
-unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_CALLER_DIR LS_BINDS
+unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_CALLER_DIR LS_SCRATCH LS_BINDS
 if [ -n "$r" ]; then
   if [ -n "$uid" ]; then
     exec chroot --userspec="$uid:$gid" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
