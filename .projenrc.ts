@@ -100,6 +100,13 @@ project.addTask('integ:snapshot', {
   exec: 'bash test/integ/snapshot.sh',
 });
 
+// Benchmarks against native Linux (docs/benchmarks.md); `-- --smoke` for the quick check CI runs.
+project.addTask('bench', {
+  description: 'Benchmark the fix against native /dev/shm and lambda-multiprocessing (root; writes docs/benchmarks.md)',
+  exec: 'bash bench/run.sh',
+  receiveArgs: true,
+});
+
 // The Python CDK app test (issue 4): builds the wheel, installs it into a venv
 // with aws-cdk-lib from PyPI, synthesizes test/python-app/app.py and checks the
 // templates; then checks that the README's Python snippet is app.py's.

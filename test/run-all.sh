@@ -32,7 +32,7 @@ stage python-app npx projen test:python-app
 stage demo npx projen demo
 stage integ-local npx projen integ:local
 stage integ-snapshot npx projen integ:snapshot
-stage bench-smoke bash bench/run.sh --smoke
+stage bench-smoke npx projen bench --smoke
 echo
 echo "=============== summary"
 printf '%s\n' "${timings[@]}"
