@@ -87,18 +87,28 @@ class Runner:
             bench.samples.setdefault((metric.key, variant), []).extend(values)
 
 
+# Start-up commands: metric, title, launches per run (full, smoke). The targets apply to the Python ones;
+# /bin/true isolates the cost of loading the library from an interpreter's own noise.
+STARTUPS = (
+    ("startup_true", "/bin/true", 200, 10),
+    ("startup_pass", "python3 -c pass", 30, 3),
+    ("startup_imports", 'python3 -c "import email, json, asyncio"', 30, 3),
+)
+UNTARGETED_STARTUPS = {"/bin/true"}
+
+
 def benches(args):
     py = args.python
     ops = args.shm_ops
     B = []
-    B.append(Bench("sem-local", [ops, "sem-local", "{size}"], 20_000_000, 200_000, group="c", metrics=[
+    B.append(Bench("sem-local", [ops, "sem-local", "{size}"], 4_000_000, 40_000, group="c", metrics=[
         Metric("sem_local_ops", "C sem_post+sem_wait, 1 process", "M ops/s", True, ">= 0.97", 0.97)]))
-    B.append(Bench("sem-pingpong", [ops, "sem-pingpong", "{size}"], 100_000, 2_000, group="c", metrics=[
+    B.append(Bench("sem-pingpong", [ops, "sem-pingpong", "{size}"], 20_000, 400, group="c", metrics=[
         Metric("sem_pingpong_roundtrips", "C semaphore ping-pong, 2 processes", "k round trips/s", True,
                ">= 0.97", 0.97)]))
-    B.append(Bench("sem-open", [ops, "sem-open", "{size}"], 5_000, 200, group="c", metrics=[
+    B.append(Bench("sem-open", [ops, "sem-open", "{size}"], 1_000, 40, group="c", metrics=[
         Metric("sem_open_us", "C sem_open+sem_close+sem_unlink", "µs", False, ">= 0.67", 0.67)]))
-    B.append(Bench("shm-open", [ops, "shm-open", "{size}"], 10_000, 200, group="c", metrics=[
+    B.append(Bench("shm-open", [ops, "shm-open", "{size}"], 2_000, 40, group="c", metrics=[
         Metric("shm_open_us", "C shm_open create+close+shm_unlink", "µs", False, "")]))
     wl = [py, "workloads.py"]
     B.append(Bench("py_lock", wl + ["py_lock", "{size}"], 1_000_000, 10_000, group="python", metrics=[
@@ -121,14 +131,13 @@ def benches(args):
     B.append(Bench("shared_memory", wl + ["shared_memory", "{size}"], 256, 8, group="shm", metrics=[
         Metric("shm_write_gbs", "SharedMemory create + first write", "GB/s", True, ">= 0.9", 0.9),
         Metric("shm_read_gbs", "SharedMemory attach + read, other process", "GB/s", True, ">= 0.9", 0.9)]))
-    for name, title in (("startup_pass", "python3 -c pass"),
-                        ("startup_imports", 'python3 -c "import email, json, asyncio"')):
-        B.append(Bench(name, wl + [name, "{size}"], 30, 3, group="startup", variants=(NATIVE, BARE, FIX),
+    for name, title, full, smoke in STARTUPS:
+        B.append(Bench(name, wl + [name, "{size}"], full, smoke, group="startup", variants=(NATIVE, BARE, FIX),
                        metrics=[Metric(name, title, "ms", False), Metric(name + "_cpu", title, "ms", False)]))
-    for name, title in (("instructions_pass", "python3 -c pass"),
-                        ("instructions_imports", 'python3 -c "import email, json, asyncio"')):
-        if args.smoke and name != "instructions_pass":
-            continue  # callgrind takes seconds per run; one command is enough to check the harness
+    for name, title, _, _ in STARTUPS:
+        if args.smoke and name != "startup_true":
+            continue  # callgrind takes seconds per Python start-up; one command is enough to check the harness
+        name = name.replace("startup", "instructions")
         B.append(Bench(name, wl + [name, "1"], 1, 1, group="startup", variants=(NATIVE, BARE, FIX), once=True,
                        metrics=[Metric(name, title, "M instructions", False)]))
     if args.only:
@@ -227,7 +236,8 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
       f"{args.reps} repetitions, variants interleaved in rotated order.")
     w(f"- Machine: {facts['nproc']} CPUs, {facts['cpu']}, Linux {facts['kernel']}, {facts['glibc']}; "
       f"load average (1, 5, 15 min) {load_before} before, {load_after} after, 1-min peak {load_peak:.2f} "
-      "between repetitions (other jobs share the machine; with 2 CPUs, a load above about 0.7 adds noise).")
+      "between repetitions (it counts the benchmark's own 1-3 processes too; anything beyond that is other jobs "
+      "sharing the 2 CPUs, which adds noise).")
     w(f"- Versions: shm_redirect {facts['library']}, Python {facts['python']}, "
       f"lambda-multiprocessing {facts['lmp']}, Node {facts['node']}, aws-cdk-lib {facts['cdk']}.")
     w(f"- (a) native: the host, `/dev/shm` on {facts['devshm_fs']}, no library. (b) the fix: "
@@ -286,12 +296,13 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
                 fix = statistics.median(b.samples[(m.key, FIX)])
                 delta_ms = (fix - bare) * 1e3
                 pct = (fix - bare) / bare * 100
-                met = "yes" if delta_ms <= 1 and pct <= 3 else "**no**"
+                target, met = "", ""
+                if m.title not in UNTARGETED_STARTUPS:
+                    target, met = "<= 1 ms and <= 3 %", "yes" if delta_ms <= 1 and pct <= 3 else "**no**"
+                    verdicts.append((f"preload overhead, `{m.title}`, {kind}: {target}",
+                                     f"{delta_ms:+.2f} ms ({pct:+.1f} %)", met))
                 w(f"| `{m.title}`, {kind} (x{len(b.samples[(m.key, FIX)])}) | {cell(b, m, NATIVE)} | "
-                  f"{cell(b, m, BARE)} | {cell(b, m, FIX)} | {delta_ms:+.2f} ms ({pct:+.1f} %) | "
-                  f"<= 1 ms and <= 3 % | {met} |")
-                verdicts.append((f"preload overhead, `{m.title}`, {kind}: <= 1 ms and <= 3 %",
-                                 f"{delta_ms:+.2f} ms ({pct:+.1f} %)", met))
+                  f"{cell(b, m, BARE)} | {cell(b, m, FIX)} | {delta_ms:+.3f} ms ({pct:+.1f} %) | {target} | {met} |")
                 if kind.startswith("CPU"):
                     cpu_ms[m.title] = bare * 1e3
         for b in starts:
@@ -304,11 +315,14 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
             # Instructions stand for CPU time: the same share of the CPU time measured above.
             est_ms = pct / 100 * cpu_ms[m.title] if m.title in cpu_ms else None
             est = f", ≈ {est_ms:+.2f} ms of CPU time" if est_ms is not None else ""
-            met = "yes" if pct <= 3 and (est_ms is None or est_ms <= 1) else "**no**"
+            target, met = "", ""
+            if m.title not in UNTARGETED_STARTUPS:
+                target = "<= 1 ms and <= 3 %"
+                met = "yes" if pct <= 3 and (est_ms is None or est_ms <= 1) else "**no**"
+                verdicts.append((f"preload overhead, `{m.title}`, instructions: <= 3 % (and <= 1 ms)",
+                                 f"{pct:+.2f} %{est}", met))
             w(f"| `{m.title}`, user-space instructions (callgrind, M) | {cell(b, m, NATIVE)} | {cell(b, m, BARE)} | "
-              f"{cell(b, m, FIX)} | {(fix - bare) / 1e6:+.3f} M ({pct:+.2f} %{est}) | <= 1 ms and <= 3 % | {met} |")
-            verdicts.append((f"preload overhead, `{m.title}`, instructions: <= 3 % (and <= 1 ms)",
-                             f"{pct:+.2f} %{est}", met))
+              f"{cell(b, m, FIX)} | {(fix - bare) / 1e6:+.3f} M ({pct:+.2f} %{est}) | {target} | {met} |")
     if synth:
         w("")
         w("## Synth time with and without the aspect")

@@ -1,13 +1,15 @@
 /*
  * Microbenchmarks of the POSIX calls that shm_redirect.so takes over: named semaphores and shm_open.
- * One measurement per run; the harness repeats runs and interleaves them with the other variants.
+ * Each run measures ROUNDS times (a run lasts a fraction of a second, short enough for one hiccup of a shared
+ * machine to spoil a single figure); the harness repeats runs and interleaves them with the other variants.
  *
  *   shm_ops sem-local N      sem_post + sem_wait pairs on one named semaphore, in one process
  *   shm_ops sem-pingpong N   round trips between two processes through two named semaphores
  *   shm_ops sem-open N       sem_open(O_CREAT|O_EXCL) + sem_close + sem_unlink
  *   shm_ops shm-open N       shm_open(O_CREAT|O_EXCL) + close + shm_unlink
  *
- * Prints one JSON object: {"metric": value, ...}, rates in operations per second, latencies in microseconds.
+ * Prints one JSON object: {"metric": [one value per round]}, rates in operations per second, latencies in
+ * microseconds.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +27,8 @@ static void die(const char *what) {
     fprintf(stderr, "shm_ops: %s: %s\n", what, strerror(errno));
     exit(1);
 }
+
+#define ROUNDS 5
 
 static double now(void) {
     struct timespec ts;
@@ -44,7 +48,7 @@ static sem_t *open_new_sem(const char *n, unsigned value) {
     return s;
 }
 
-static void sem_local(long n) {
+static double sem_local(long n) {
     char n1[64];
     name(n1, sizeof n1, "local");
     sem_t *s = open_new_sem(n1, 0);
@@ -56,10 +60,10 @@ static void sem_local(long n) {
     double dt = now() - t0;
     sem_close(s);
     sem_unlink(n1);
-    printf("{\"sem_local_ops\": %.1f}\n", (double)n / dt);
+    return (double)n / dt;
 }
 
-static void sem_pingpong(long n) {
+static double sem_pingpong(long n) {
     char n1[64], n2[64];
     name(n1, sizeof n1, "ping");
     name(n2, sizeof n2, "pong");
@@ -89,10 +93,10 @@ static void sem_pingpong(long n) {
     sem_close(pong);
     sem_unlink(n1);
     sem_unlink(n2);
-    printf("{\"sem_pingpong_roundtrips\": %.1f}\n", (double)n / dt);
+    return (double)n / dt;
 }
 
-static void sem_open_latency(long n) {
+static double sem_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "open");
     double t0 = now();
@@ -103,10 +107,10 @@ static void sem_open_latency(long n) {
         if (sem_unlink(n1) != 0)
             die("sem_unlink");
     }
-    printf("{\"sem_open_us\": %.3f}\n", (now() - t0) / (double)n * 1e6);
+    return (now() - t0) / (double)n * 1e6;
 }
 
-static void shm_open_latency(long n) {
+static double shm_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "shm");
     double t0 = now();
@@ -118,28 +122,31 @@ static void shm_open_latency(long n) {
         if (shm_unlink(n1) != 0)
             die("shm_unlink");
     }
-    printf("{\"shm_open_us\": %.3f}\n", (now() - t0) / (double)n * 1e6);
+    return (now() - t0) / (double)n * 1e6;
 }
 
 int main(int argc, char **argv) {
     static const struct {
-        const char *name;
-        void (*run)(long);
+        const char *name, *metric;
+        double (*run)(long);
     } benches[] = {
-        {"sem-local", sem_local},
-        {"sem-pingpong", sem_pingpong},
-        {"sem-open", sem_open_latency},
-        {"shm-open", shm_open_latency},
+        {"sem-local", "sem_local_ops", sem_local},
+        {"sem-pingpong", "sem_pingpong_roundtrips", sem_pingpong},
+        {"sem-open", "sem_open_us", sem_open_latency},
+        {"shm-open", "shm_open_us", shm_open_latency},
     };
     char *end = NULL;
     long n = argc == 3 ? strtol(argv[2], &end, 10) : 0;
     if (argc != 3 || *end != '\0' || n <= 0) {
-        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open ITERATIONS (a positive integer)\n");
+        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open ITERATIONS_PER_ROUND (a positive integer)\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
         if (strcmp(argv[1], benches[i].name) == 0) {
-            benches[i].run(n);
+            printf("{\"%s\": [", benches[i].metric);
+            for (int r = 0; r < ROUNDS; r++)
+                printf("%s%.3f", r ? ", " : "", benches[i].run(n));
+            printf("]}\n");
             return 0;
         }
     }

@@ -189,23 +189,25 @@ def py_pingpong(impl, size):
     return {"py_pingpong_roundtrips": size / dt}
 
 
-STARTUP_CODE = {
-    "startup_pass": "pass",
-    "startup_imports": "import email, json, asyncio",
+# /bin/true shows the preload's own cost (loading one more library) without an interpreter's noise around it.
+STARTUP_COMMANDS = {
+    "startup_true": ["/bin/true"],
+    "startup_pass": [sys.executable, "-c", "pass"],
+    "startup_imports": [sys.executable, "-c", "import email, json, asyncio"],
 }
-INSTRUCTION_COUNTS = {"instructions_pass", "instructions_imports"}
+INSTRUCTION_COUNTS = {m.replace("startup", "instructions") for m in STARTUP_COMMANDS}
 
 
 def startup(metric, preload, size):
-    """`size` launches of a fresh interpreter (this one), with or without LD_PRELOAD; wall and CPU time each."""
+    """`size` launches of a command, with or without LD_PRELOAD; wall and CPU time of each."""
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
     if preload:
         env["LD_PRELOAD"] = preload
-    argv = [sys.executable, "-c", STARTUP_CODE[metric]]
+    argv = STARTUP_COMMANDS[metric]
     wall, cpu = [], []
     for _ in range(size):
         t0 = time.perf_counter()
-        pid = os.posix_spawn(sys.executable, argv, env)
+        pid = os.posix_spawn(argv[0], argv, env)
         _, status, usage = os.wait4(pid, 0)
         wall.append(time.perf_counter() - t0)
         # CPU time of the child alone: less disturbed than wall time by other jobs on a busy machine.
@@ -219,7 +221,7 @@ POOL_WORKLOADS = {"pool_start", "pool_map", "pool_imbalanced"}
 
 
 def instructions(metric, preload, size):
-    """User-space instructions of one interpreter start-up, counted by callgrind: the same from run to run
+    """User-space instructions of one start-up, counted by callgrind: the same from run to run
     whatever else the machine does, which wall time on a busy machine is not. `size` must be 1."""
     if size != 1:
         raise SystemExit(f"{metric}: instruction counts are deterministic; run it once (size 1)")
@@ -227,8 +229,8 @@ def instructions(metric, preload, size):
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"PYTHONHASHSEED": "0"}
     if preload:
         env["LD_PRELOAD"] = preload
-    code = STARTUP_CODE[metric.replace("instructions", "startup")]
-    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", code]
+    argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+            *STARTUP_COMMANDS[metric.replace("instructions", "startup")]]
     proc = subprocess.run(argv, env=env, capture_output=True, text=True)
     found = re.search(r"Collected : (\d+)", proc.stderr)
     if proc.returncode != 0 or not found:
@@ -252,16 +254,16 @@ def main():
     parser.add_argument("--impl", choices=["stdlib", "lmp"], default="stdlib",
                         help="Pool implementation: the standard library's or lambda-multiprocessing's")
     parser.add_argument("--preload", default="", help="LD_PRELOAD for the start-up workloads' children")
-    parser.add_argument("workload", choices=sorted([*WORKLOADS, *STARTUP_CODE, *INSTRUCTION_COUNTS]))
+    parser.add_argument("workload", choices=sorted([*WORKLOADS, *STARTUP_COMMANDS, *INSTRUCTION_COUNTS]))
     parser.add_argument("size", type=int)
     args = parser.parse_args()
     if args.size <= 0:
         parser.error("size must be a positive integer")
     if args.impl == "lmp" and args.workload not in POOL_WORKLOADS:
         parser.error(f"--impl lmp applies only to {', '.join(sorted(POOL_WORKLOADS))}")
-    if args.preload and args.workload not in {*STARTUP_CODE, *INSTRUCTION_COUNTS}:
-        parser.error(f"--preload applies only to {', '.join(sorted({*STARTUP_CODE, *INSTRUCTION_COUNTS}))}")
-    if args.workload in STARTUP_CODE:
+    if args.preload and args.workload not in {*STARTUP_COMMANDS, *INSTRUCTION_COUNTS}:
+        parser.error(f"--preload applies only to {', '.join(sorted({*STARTUP_COMMANDS, *INSTRUCTION_COUNTS}))}")
+    if args.workload in STARTUP_COMMANDS:
         result = startup(args.workload, args.preload, args.size)
     elif args.workload in INSTRUCTION_COUNTS:
         result = instructions(args.workload, args.preload, args.size)
