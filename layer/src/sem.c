@@ -76,17 +76,9 @@ static void close_keep_errno(int fd)
 }
 
 /* Creates "<dir>/sem.XXXXXX" with the caller's mode (so the umask applies
-   exactly as for the final file) holding an initialised semaphore. */
-static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mode, unsigned value)
+   exactly as for the final file) holding INIT. */
+static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mode, const sem_t *init)
 {
-    union {
-        sem_t sem;
-        struct glibc_sem fields;
-    } init;
-    memset(&init, 0, sizeof init);
-    init.fields.data = value;
-    init.fields.private_flag = GLIBC_FUTEX_SHARED;
-
     memcpy(tmp, t->dir, t->len);
     memcpy(tmp + t->len, "/sem.", 5);
     char *suffix = tmp + t->len + 5;
@@ -99,7 +91,7 @@ static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mo
                 continue;
             return -1;
         }
-        if (write_all(fd, &init.sem, sizeof init.sem) != 0) {
+        if (write_all(fd, init, sizeof *init) != 0) {
             close_keep_errno(fd);
             int saved = errno;
             sys_unlink(tmp);
@@ -110,6 +102,71 @@ static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mo
     }
     errno = EAGAIN;
     return -1;
+}
+
+/* Set once O_TMPFILE cannot be used here (an old kernel or a file system
+   without it, or no /proc to link the file through); the directory never
+   changes during the process's life, so neither does the answer. */
+static atomic_int no_tmpfile;
+
+/* A new semaphore's file before it is published under its name: unnamed
+   (O_TMPFILE, TMP empty) or under a temporary name. */
+struct draft {
+    int fd;
+    char tmp[PATH_MAX];
+};
+
+/* An unnamed file costs one name operation (the final link) where a
+   temporary name costs three (create, link, unlink): on a journalling file
+   system such as ext4, Lambda's /tmp, each of them is a journal update. */
+static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode, const sem_t *init)
+{
+    if (!atomic_load_explicit(&no_tmpfile, memory_order_relaxed)) {
+        d->tmp[0] = '\0';
+        /* The caller's mode, so the umask applies exactly as with a name. */
+        d->fd = sys_openat(AT_FDCWD, t->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+        if (d->fd >= 0) {
+            if (write_all(d->fd, init, sizeof *init) != 0) {
+                close_keep_errno(d->fd);
+                return -1;
+            }
+            return 0;
+        }
+        /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */
+        if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+            return -1;
+        atomic_store_explicit(&no_tmpfile, 1, memory_order_relaxed);
+    }
+    d->fd = create_temp(t, d->tmp, mode, init);
+    return d->fd < 0 ? -1 : 0;
+}
+
+/* Gives the draft the name PATH, atomically; EEXIST if it is taken.  An
+   unnamed file is linked through /proc (linkat's AT_EMPTY_PATH would need
+   CAP_DAC_READ_SEARCH). */
+static int draft_publish(const struct draft *d, const char *path)
+{
+    if (d->tmp[0])
+        return sys_link(d->tmp, path);
+    char proc[32] = "/proc/self/fd/";
+    char digits[12];
+    int n = 0;
+    for (unsigned v = (unsigned)d->fd; n == 0 || v > 0; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    char *p = proc + 14;
+    while (n > 0)
+        *p++ = digits[--n];
+    *p = '\0';
+    return (int)syscall(SYS_linkat, AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+static void draft_discard(const struct draft *d)
+{
+    int saved = errno;
+    if (d->tmp[0])
+        sys_unlink(d->tmp);
+    close(d->fd);
+    errno = saved;
 }
 
 static sem_t *open_existing(int fd)
@@ -158,29 +215,39 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
             errno = EINVAL;
             return SEM_FAILED;
         }
-        char tmp[PATH_MAX];
-        int fd = create_temp(t, tmp, mode, value);
-        if (fd < 0)
+        union {
+            sem_t sem;
+            struct glibc_sem fields;
+        } init;
+        memset(&init, 0, sizeof init);
+        init.fields.data = value;
+        init.fields.private_flag = GLIBC_FUTEX_SHARED;
+        struct draft d;
+        if (draft_create(t, &d, mode, &init.sem) != 0)
             return SEM_FAILED;
         /* Map before publishing, so nobody can see the name without the
            content, and a full disk fails here, not as SIGBUS later. */
-        void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);
         sem_t *result = SEM_FAILED;
-        int retry = 0;
+        int retry = 0, again = 0;
         if (m != MAP_FAILED) {
-            if (sys_link(tmp, path) == 0) {
-                result = semtab_add(fd, m);
+            if (draft_publish(&d, path) == 0) {
+                result = semtab_add(d.fd, m);
             } else {
                 int saved = errno;
                 munmap(m, sizeof(sem_t));
+                /* Without /proc the unnamed file cannot be linked: start
+                   over with a temporary name. */
+                again = saved == ENOENT && !d.tmp[0] && sys_access("/proc/self/fd", F_OK) != 0;
+                if (again)
+                    atomic_store_explicit(&no_tmpfile, 1, memory_order_relaxed);
                 errno = saved;
                 retry = errno == EEXIST && !(oflag & O_EXCL);
             }
         }
-        int saved = errno;
-        sys_unlink(tmp);
-        close(fd);
-        errno = saved;
+        draft_discard(&d);
+        if (again)
+            continue;
         if (!retry)
             return result;
         /* Someone else created it first: use theirs. */

@@ -93,12 +93,15 @@ sandbox)
     $sandbox -- sh "$layer/test/run.sh" --arch "$arch" --mode sandbox --inner >"$bin/sandbox.log" 2>&1 || status=$?
     # A full /tmp (a small ext4 image) for the ENOSPC test.
     $sandbox --tmp-image 8 -- env SHMR_TEST_ENOSPC=1 sh -c "cd /tmp && LD_PRELOAD='$lib' $emu '$bin/t_enospc'" >"$bin/enospc.log" 2>&1 || status=$?
+    # No /proc: sem_open cannot link an unnamed file and takes its fallback.
+    mkdir -p "$bin/empty"
+    $sandbox -- sh -c "mount -n --bind '$bin/empty' /proc && cd /tmp && SHMR_TEST_NO_PROC=1 LD_PRELOAD='$lib' exec $emu '$bin/t_semfallback'" >"$bin/noproc.log" 2>&1 || status=$?
     # Real programs (coreutils, python3) are the host's: only for its own arch.
     : >"$bin/programs.log"
     if [ -z "$emu" ]; then
         $sandbox -- sh "$layer/test/programs.sh" "$lib" >"$bin/programs.log" 2>&1 || status=$?
     fi
-    logs="$bin/sandbox.log $bin/enospc.log $bin/programs.log"
+    logs="$bin/sandbox.log $bin/enospc.log $bin/noproc.log $bin/programs.log"
     # shellcheck disable=SC2086 # $logs is a list of plain paths
     cat $logs
     # shellcheck disable=SC2086

@@ -1,0 +1,123 @@
+/* sem_open when an unnamed O_TMPFILE file cannot be used, so it creates
+   the semaphore under a temporary name instead: O_TMPFILE refused with
+   EOPNOTSUPP (as by a file system without it; here a seccomp filter), or,
+   with SHMR_TEST_NO_PROC=1, /proc not mounted (the unnamed file cannot be
+   linked through /proc/self/fd).  Same semantics either way. */
+#include "common.h"
+
+#include <dirent.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <semaphore.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+
+#if defined(__x86_64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+/* Every openat with O_TMPFILE fails with EOPNOTSUPP (the flag bit without
+   O_DIRECTORY; args[2]'s low word on these little-endian targets). */
+static int refuse_tmpfile(void)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, O_TMPFILE & ~O_DIRECTORY),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
+    };
+    struct sock_fprog prog = { sizeof code / sizeof code[0], code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        return -1;
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+/* "sem." entries in the object directory other than sem.NAME. */
+static int strays(const char *name)
+{
+    char mine[NAME_MAX + 1];
+    snprintf(mine, sizeof mine, "sem.%s", name);
+    DIR *d = opendir(object_dir());
+    if (!d)
+        return -1;
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strncmp(e->d_name, "sem.", 4) == 0 && strcmp(e->d_name, mine) != 0;
+    closedir(d);
+    return n;
+}
+
+int main(void)
+{
+    if (getenv("SHMR_TEST_NO_PROC")) {
+        check(syscall(SYS_faccessat, AT_FDCWD, "/proc/self/fd", F_OK) != 0, "/proc is not mounted");
+    } else if (getenv("SHMR_TEST_QEMU")) {
+        /* qemu-user refuses seccomp filters, which would also bind itself. */
+        skip("O_TMPFILE refused by a seccomp filter", "qemu-user has no seccomp");
+        return finish();
+    } else {
+        check(refuse_tmpfile() == 0, "seccomp filter refusing O_TMPFILE installed");
+        CHECK_ERR((int)syscall(SYS_openat, AT_FDCWD, "/tmp", O_TMPFILE | O_RDWR, 0600), -1, EOPNOTSUPP,
+                  "O_TMPFILE -> EOPNOTSUPP");
+    }
+
+    char name[64], file[PATH_MAX];
+    uniq(name, sizeof name, "fallback");
+    object_file(file, sizeof file, "sem.", name);
+    /* A directory not created yet holds no strays. */
+    int before = redirected() ? strays(name) : 0;
+    if (before < 0)
+        before = 0;
+
+    mode_t old = umask(027);
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0666, 3);
+    umask(old);
+    check(s != SEM_FAILED, "sem_open O_CREAT|O_EXCL creates %s", file);
+    struct stat st;
+    check(raw_stat(file, &st) == 0 && (st.st_mode & 07777) == 0640 && st.st_size == 32,
+          "32 bytes, mode 0666 & ~umask 027 = 0640 (got %o)", (unsigned)(st.st_mode & 07777));
+    int v = -1;
+    check(s != SEM_FAILED && sem_getvalue(s, &v) == 0 && v == 3, "initial value 3 (got %d)", v);
+    CHECK_ERR(sem_open(name, O_CREAT | O_EXCL, 0600, 0), SEM_FAILED, EEXIST, "O_CREAT|O_EXCL again -> EEXIST");
+    check(sem_open(name, O_CREAT, 0600, 0) == s, "O_CREAT opens the existing one, same address");
+    if (redirected())
+        check(strays(name) == before, "no temporary file left behind");
+    else
+        skip("no temporary file left behind", "the host's /dev/shm is shared with other programs");
+    sem_close(s);
+    sem_close(s);
+
+    /* Racing creators: one initialises, every post lands. */
+    char race[64];
+    uniq(race, sizeof race, "fallback-race");
+    enum { KIDS = 8 };
+    for (int i = 0; i < KIDS; i++) {
+        if (fork() == 0) {
+            sem_t *r = sem_open(race, O_CREAT, 0600, 0);
+            _exit(r == SEM_FAILED || sem_post(r) != 0);
+        }
+    }
+    int failed = 0, status;
+    while (wait(&status) > 0)
+        failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+    sem_t *r = sem_open(race, 0);
+    v = -1;
+    check(failed == 0 && r != SEM_FAILED && sem_getvalue(r, &v) == 0 && v == KIDS,
+          "%d racing O_CREAT openers: %d posts seen (failed %d)", KIDS, v, failed);
+    if (r != SEM_FAILED)
+        sem_close(r);
+
+    check(sem_unlink(name) == 0 && !raw_exists(file), "sem_unlink removes it");
+    sem_unlink(race);
+    return finish();
+}
