@@ -4,6 +4,7 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
+#include "shm_grow.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -26,6 +27,8 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     /* glibc folds "names a directory" into the invalid-name error. */
     if (fd < 0 && errno == EISDIR)
         errno = EINVAL;
+    if (fd >= 0 && t->redirect)
+        shm_grow_track(fd);
     return fd;
 }
 

@@ -1,8 +1,10 @@
-/* A full /tmp (the sandbox's small ext4 image): sem_open reports ENOSPC
-   up front instead of handing out a semaphore that faults later. */
+/* A full /tmp (the sandbox's small ext4 image): sem_open and ftruncate of
+   a shared memory object report ENOSPC up front instead of handing out
+   memory that faults later. */
 #include "common.h"
 
 #include <semaphore.h>
+#include <sys/mman.h>
 #include <sys/statfs.h>
 
 int main(void)
@@ -36,6 +38,15 @@ int main(void)
     check(sem_post(before) == 0 && sem_wait(before) == 0, "the existing semaphore still works");
     sem_t *again = sem_open(name, O_CREAT, 0600, 1);
     check(again == before, "opening an existing semaphore needs no space");
+
+    /* Shared memory: growing fails up front, not as SIGBUS on a later store. */
+    char shm[64];
+    uniq(shm, sizeof shm, "fullshm");
+    fd = shm_open(shm, O_CREAT | O_EXCL | O_RDWR, 0600);
+    check(fd >= 0, "shm_open on a full disk");
+    CHECK_ERR(ftruncate(fd, 1 << 20), -1, ENOSPC, "ftruncate to 1 MiB on a full disk -> ENOSPC");
+    close(fd);
+    shm_unlink(shm);
 
     unlink("/tmp/fill");
     sem_t *after = sem_open(name2, O_CREAT | O_EXCL, 0600, 0);
