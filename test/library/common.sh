@@ -151,14 +151,19 @@ c_tests() {
   done
   for t in "$bin"/t_*; do
     rc=0
+    if [ "$(basename "$t")" = t_semfork ] && [ "$arch" != "$(uname -m | sed s/aarch64/arm64/)" ]; then
+      # qemu-user itself deadlocks now and then in a child forked while other threads run (see layer/test/run.sh).
+      echo "# SKIP t_semfork under qemu-user"
+      continue
+    fi
     if [ "$(basename "$t")" = t_enospc ]; then
       out=$("$sandbox" --rootfs "$root" --tmp-image 8 --user "$lambda_user" \
         --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i SHMR_TEST_ENOSPC=1 LD_PRELOAD=/opt/lib/shm_redirect.so /opt/clm-tests/c/t_enospc 2>&1) || rc=$?
+        env -i SHMR_TEST_ENOSPC=1 LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 /opt/clm-tests/c/t_enospc 2>&1) || rc=$?
     else
       out=$("$sandbox" --rootfs "$root" --read-only --user "$lambda_user" \
         --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i LD_PRELOAD=/opt/lib/shm_redirect.so "/opt/clm-tests/c/$(basename "$t")" 2>&1) || rc=$?
+        env -i LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 "/opt/clm-tests/c/$(basename "$t")" 2>&1) || rc=$?
     fi
     echo "# $(basename "$t")"
     printf '%s\n' "$out" | grep -v '^ok ' || true
