@@ -29,6 +29,8 @@ stage library-host bash test/library/run-host.sh
 stage library-2.31 bash test/library/run-bullseye.sh
 stage library-arm64 bash test/library/run-arm64.sh
 stage python-app npx projen test:python-app
+# The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
+stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 stage demo npx projen demo
 stage integ-local npx projen integ:local
 stage integ-snapshot npx projen integ:snapshot
