@@ -1,5 +1,9 @@
 #include "names.h"
 
+#include "debug.h"
+#include "sys.h"
+
+#include <errno.h>
 #include <string.h>
 
 /* glibc's buffer: sizeof "/dev/shm/" + 4 for "sem." + NAME_MAX. */
@@ -24,4 +28,20 @@ int object_path(const struct shm_target *t, const char *name, int sem, char buf[
     p += prefix;
     memcpy(p, name, n + 1);
     return 0;
+}
+
+int object_unlink(const char *op, const char *name, int sem)
+{
+    const struct shm_target *t = shm_target();
+    char path[PATH_MAX];
+    if (object_path(t, name, sem, path) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (t->redirect)
+        debug_op(op, name, path);
+    int rc = sys_unlink(path);
+    if (rc < 0 && errno == EPERM)
+        errno = EACCES;
+    return rc;
 }

@@ -10,4 +10,9 @@
    0; returns -1 for a name glibc rejects (the caller picks the errno). */
 int object_path(const struct shm_target *t, const char *name, int sem, char buf[PATH_MAX]);
 
+/* sem_unlink and shm_unlink: a name glibc rejects is ENOENT, and EPERM from
+   unlink(2) becomes EACCES, as glibc reports them.  OP names the call in
+   debug output. */
+int object_unlink(const char *op, const char *name, int sem);
+
 #endif

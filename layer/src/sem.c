@@ -266,16 +266,5 @@ SHMR_EXPORT int sem_close(sem_t *sem)
 
 SHMR_EXPORT int sem_unlink(const char *name)
 {
-    const struct shm_target *t = shm_target();
-    char path[PATH_MAX];
-    if (object_path(t, name, 1, path) != 0) {
-        errno = ENOENT;
-        return -1;
-    }
-    if (t->redirect)
-        debug_op("sem_unlink", name, path);
-    int rc = sys_unlink(path);
-    if (rc < 0 && errno == EPERM)
-        errno = EACCES;
-    return rc;
+    return object_unlink("sem_unlink", name, 1);
 }

@@ -34,16 +34,5 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 
 SHMR_EXPORT int shm_unlink(const char *name)
 {
-    const struct shm_target *t = shm_target();
-    char path[PATH_MAX];
-    if (object_path(t, name, 0, path) != 0) {
-        errno = ENOENT;
-        return -1;
-    }
-    if (t->redirect)
-        debug_op("shm_unlink", name, path);
-    int rc = sys_unlink(path);
-    if (rc < 0 && errno == EPERM)
-        errno = EACCES;
-    return rc;
+    return object_unlink("shm_unlink", name, 0);
 }
