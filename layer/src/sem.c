@@ -4,6 +4,7 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
+#include "owner.h"
 #include "semtab.h"
 #include "sys.h"
 
@@ -98,6 +99,7 @@ static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mo
             errno = saved;
             return -1;
         }
+        owner_tag(t, fd);
         return fd;
     }
     errno = EAGAIN;
@@ -130,6 +132,7 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
                 close_keep_errno(d->fd);
                 return -1;
             }
+            owner_tag(t, d->fd);
             return 0;
         }
         /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */

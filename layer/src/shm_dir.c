@@ -1,6 +1,7 @@
 #include "shm_dir.h"
 
 #include "debug.h"
+#include "reclaim.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -159,6 +160,7 @@ int shm_dir_ensure(const struct shm_target *t)
     if (created)
         debug_op("mkdir", t->dir, NULL);
     atomic_store_explicit(&dir_state, 1, memory_order_release);
+    reclaim_on_first_use(t);
     errno = saved;
     return 0;
 }
