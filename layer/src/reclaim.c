@@ -119,7 +119,11 @@ static void say(const struct shm_target *t, const char *what, const char *name, 
 static int reclaim_object(void *ctx, const char *name, unsigned char type)
 {
     struct reclaimer *r = ctx;
-    if (type != DT_REG && type != DT_UNKNOWN)
+    struct stat held, named;
+    /* Only regular files get opened: opening a device or a FIFO could act. */
+    if (type != DT_REG
+        && (type != DT_UNKNOWN || sys_fstatat(r->dirfd, name, &named, AT_SYMLINK_NOFOLLOW) != 0
+            || !S_ISREG(named.st_mode)))
         return 0;
     /* Held open from the tag to the unlink, so its inode number cannot be
        given to another file meanwhile. */
@@ -127,7 +131,6 @@ static int reclaim_object(void *ctx, const char *name, unsigned char type)
     if (fd < 0)
         return 0;
     struct owner o;
-    struct stat held, named;
     enum group_state s;
     if (owner_read(fd, &o) == 0 && owner_same_env(&o.env, &r->env) && (s = judge(r, o.pgid)) != GROUP_ALIVE
         && sys_fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && still_dead(o.pgid, s)

@@ -523,7 +523,11 @@ static void native(void)
     object_file(p, sizeof p, "", name);
     char v[128];
     errno = 0;
-    check(getxattr(p, XATTR, v, sizeof v) < 0 && (errno == ENODATA || errno == EOPNOTSUPP), "native: untagged");
+    int shm_untagged = getxattr(p, XATTR, v, sizeof v) < 0 && (errno == ENODATA || errno == EOPNOTSUPP);
+    object_file(p, sizeof p, "sem.", name);
+    errno = 0;
+    int sem_untagged = getxattr(p, XATTR, v, sizeof v) < 0 && (errno == ENODATA || errno == EOPNOTSUPP);
+    check(shm_untagged && sem_untagged, "native: neither the segment nor the semaphore is tagged");
     kill_group(&g);
     touch(NULL);
     check(present(name) == 1, "native: a killed group's objects stay, as with glibc alone");
