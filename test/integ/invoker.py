@@ -4,7 +4,8 @@
 cloud assembly (manifest.json, templates, asset manifests) -> each AWS::Lambda::Function: its code asset at
 /var/task, its layers unpacked in order into /opt, the environment from the template plus Lambda's own ->
 test/sandbox/lambda-sandbox.sh (Lambda's /dev without shm, read-only root, a 512 MiB ext4 /tmp, uid 993) ->
-the real runtime interface client (awslambdaric) talking to the Runtime API served by runtime_api.py.
+AWS's Runtime Interface Emulator (aws-lambda-rie, found by rie.py) running the real runtime interface client
+(awslambdaric) there, for one invocation or a series of them in one environment (environment.py).
 
     invoker.py run --assembly DIR [--only SUBSTRING] [--json FILE]
     invoker.py run --app 'COMMAND' [...]        synthesizes first (COMMAND runs with CDK_OUTDIR set)
@@ -14,7 +15,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +28,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, 'examples', 'functions'))
 
-from runtime_api import Outcome, RuntimeApi  # noqa: E402
+import rie  # noqa: E402
+from environment import Deployment, Environment  # noqa: E402
+from outcome import Outcome  # noqa: E402,F401  (callers build Outcomes through the invoker)
 
 CACHE = os.environ.get('CLM_CACHE_DIR', '/var/cache/cdk-lambda-multiprocessing')
 SANDBOX = os.path.join(REPO, 'test', 'sandbox', 'lambda-sandbox.sh')
@@ -287,7 +289,7 @@ class Result:
         self.duration, self.init_duration, self.logs = duration, init_duration, logs
 
 
-def lambda_environment(spec, platform, api_address):
+def lambda_environment(spec, platform):
     env = {
         'AWS_LAMBDA_FUNCTION_NAME': spec.name,
         'AWS_LAMBDA_FUNCTION_VERSION': '$LATEST',
@@ -311,55 +313,19 @@ def lambda_environment(spec, platform, api_address):
     }
     env.update(spec.env)
     env['_HANDLER'] = spec.handler
-    env['AWS_LAMBDA_RUNTIME_API'] = api_address
     return env
 
 
-def sandbox_command(spec, platform, task_dir, opt_dir, ric_dir, env):
-    cmd = ['bash', SANDBOX, '--tmp-image', '512', '--read-only', '--user', '%d:%d' % (LAMBDA_UID, LAMBDA_GID),
-           '--bind', task_dir + ':/var/task:ro', '--bind', opt_dir + ':/opt:ro',
-           '--bind', ric_dir + ':/var/runtime:ro', '--workdir', '/var/task']
-    if platform.rootfs:
-        cmd += ['--rootfs', platform.rootfs]
-    if platform.lang_dir:
-        cmd += ['--bind', platform.lang_dir + ':/var/lang:ro']
-    cmd += ['--', '/usr/bin/env', '-i'] + ['%s=%s' % kv for kv in sorted(env.items())]
-    return cmd + [platform.python, '-m', 'awslambdaric', spec.handler]
-
-
-def _session_members(sid):
-    members = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid:
-            members.append(int(entry))
-    return members
-
-
-def _stop(proc):
-    """Ends the runtime and whatever it forked, leaving the sandbox script to clean its /tmp image up."""
-    for pid in _session_members(proc.pid):
-        if pid != proc.pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
-def run_function(spec, event, work_dir, platform=None):
+def deploy(spec, work_dir, platform=None, log=print):
+    """Lays the function out under `work_dir` (its code at /var/task, its layers in /opt) and returns the
+    Deployment that environment.Environment runs, the platform that stands in for its runtime, and the
+    function's directory."""
     platform = platform or platform_for(spec.runtime, spec.arch)
     ric_dir = runtime_client(platform)
+    try:
+        emulator = rie.find(spec.arch, CACHE, log=log)
+    except rie.RieNotFound as e:
+        raise InvokerError(str(e))
     fn_dir = os.path.join(work_dir, spec.path.replace('/', '_'))
     shutil.rmtree(fn_dir, ignore_errors=True)
     task_dir, opt_dir = os.path.join(fn_dir, 'task'), os.path.join(fn_dir, 'opt')
@@ -367,33 +333,36 @@ def run_function(spec, event, work_dir, platform=None):
     os.makedirs(opt_dir)
     for layer in spec.layers:
         unpack(layer, opt_dir)
-    api = RuntimeApi('arn:aws:lambda:us-east-1:123456789012:function:' + spec.name).start()
-    log_path = os.path.join(fn_dir, 'log.txt')
-    started = time.monotonic()
-    try:
-        env = lambda_environment(spec, platform, api.address)
-        with open(log_path, 'wb') as log:
-            proc = subprocess.Popen(sandbox_command(spec, platform, task_dir, opt_dir, ric_dir, env),
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, env={'PATH': os.environ.get('PATH', '/usr/bin:/bin')})
-            # qemu makes an arm64 interpreter several times slower to start and to run.
-            slowdown = 8 if platform.emulated else 1
-            try:
-                outcome, duration = api.invoke(event, spec.timeout * slowdown, lambda: proc.poll() is not None,
-                                               init_timeout_s=10 * slowdown)
-            finally:
-                # What the runtime wrote, without the sandbox shell's notice of the kill that follows.
-                log.flush()
-                logged = os.path.getsize(log_path)
-                _stop(proc)
-        if outcome.kind == 'crash':
-            outcome.error['errorMessage'] = 'Runtime exited with status %s before answering' % proc.returncode
-    finally:
-        api.close()
-    init = api.first_poll_at - started if api.first_poll_at is not None else None
-    with open(log_path, 'rb') as f:
-        logs = f.read(logged).decode(errors='replace')
-    return Result(spec, platform, outcome, duration, init, logs)
+    binds = [task_dir + ':/var/task:ro', opt_dir + ':/opt:ro', ric_dir + ':/var/runtime:ro']
+    if platform.lang_dir:
+        binds.append(platform.lang_dir + ':/var/lang:ro')
+    # qemu makes an arm64 interpreter several times slower to start and to run.
+    deployment = Deployment(spec.handler, spec.timeout, lambda_environment(spec, platform), platform.python,
+                            emulator, binds, rootfs=platform.rootfs, slowdown=8 if platform.emulated else 1,
+                            user='%d:%d' % (LAMBDA_UID, LAMBDA_GID))
+    return deployment, platform, fn_dir
+
+
+def environment(spec, work_dir, runtimes=1, platform=None, log=print, env=None, **options):
+    """One execution environment of the function, for a series of invocations (see environment.py):
+
+        with invoker.environment(spec, work) as env:
+            env.invoke(event_1); env.invoke(event_2)
+
+    `env` adds variables to the function's environment; `options` go to Environment (timeouts, tmp_mib). The
+    returned Environment also carries `platform`, the interpreter and filesystem that run it here."""
+    deployment, platform, fn_dir = deploy(spec, work_dir, platform, log)
+    deployment.env.update(env or {})
+    execution_environment = Environment(deployment, os.path.join(fn_dir, 'logs'), runtimes=runtimes, **options)
+    execution_environment.platform = platform
+    return execution_environment
+
+
+def run_function(spec, event, work_dir, platform=None):
+    """One cold invocation in a fresh environment, as the demo and the example tests run each function."""
+    with environment(spec, work_dir, platform=platform) as env:
+        inv = env.invoke(event)
+    return Result(spec, env.platform, inv.outcome, inv.duration_s, inv.init_s, inv.logs)
 
 
 # --- what each function must do ---------------------------------------------------------------------------
