@@ -48,7 +48,7 @@ def step(env, event, expect, runtime=0):
     payload = inv.outcome.payload if isinstance(inv.outcome.payload, dict) else {}
     shm = payload.get('shm_after') or {}
     print('  runtime %d %-20s -> %-10s %6.2fs%s%s' % (
-        runtime, event.get('action'), inv.outcome.kind, inv.wall_s,
+        runtime, event.get('action', 'invoke'), inv.outcome.kind, inv.wall_s,
         ' (init %.2fs)' % inv.init_s if inv.init_s else '',
         ', /tmp/shm: %d objects, %.1f MiB' % (len(shm['names']), shm['bytes'] / MIB) if shm else ''))
     assert inv.outcome.kind == expect, '%s\nlogs:\n%s' % (inv.outcome, inv.logs[-4000:])
