@@ -33,6 +33,7 @@ stage python-app npx projen test:python-app
 stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 stage demo npx projen demo
 stage integ-local npx projen integ:local
+stage integ-lifecycle bash test/integ/lifecycle.sh
 stage integ-snapshot npx projen integ:snapshot
 stage bench-smoke npx projen bench --smoke
 echo
