@@ -28,7 +28,7 @@ LOG_IN_SANDBOX = '/var/log/rie'
 INVOKE_PATH = '/2015-03-31/functions/function/invocations'
 
 
-class EnvironmentError_(Exception):
+class EnvironmentFailed(Exception):
     """The environment could not be started or talked to; the message says what."""
 
 
@@ -112,14 +112,14 @@ class Environment:
         for invoke_port, _ in self.ports:
             while True:
                 if self.proc.poll() is not None:
-                    raise EnvironmentError_('the sandbox exited with status %d before the emulator listened:\n%s'
+                    raise EnvironmentFailed('the sandbox exited with status %d before the emulator listened:\n%s'
                                             % (self.proc.returncode, self._tail()))
                 try:
                     socket.create_connection(('127.0.0.1', invoke_port), timeout=1).close()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
-                        raise EnvironmentError_('the emulator did not listen on 127.0.0.1:%d within %ds:\n%s'
+                        raise EnvironmentFailed('the emulator did not listen on 127.0.0.1:%d within %ds:\n%s'
                                                 % (invoke_port, ready_s, self._tail()))
                     time.sleep(0.05)
         return self
@@ -147,7 +147,7 @@ class Environment:
         except urllib.error.HTTPError as e:
             status, body = e.code, e.read()
         except OSError as e:
-            raise EnvironmentError_('invocation on 127.0.0.1:%d failed: %s\n%s' % (invoke_port, e, self._tail()))
+            raise EnvironmentFailed('invocation on 127.0.0.1:%d failed: %s\n%s' % (invoke_port, e, self._tail()))
         wall = time.monotonic() - started
         with open(log_path, 'rb') as f:
             f.seek(before)
@@ -173,25 +173,23 @@ class Environment:
 
 
 def outcome_of(status, body):
-    """The emulator's answer -> an Outcome: 200 with the payload or the handler's error, 200 with a plain-text
-    'Task timed out', 502 with Runtime.ExitError for a runtime that exited, and an init failure."""
+    """The emulator's answer -> an Outcome. 200: the payload, the handler's error (the runtime posted it with
+    the request id), or a plain-text 'Task timed out'; 502: the runtime exited, either on its own
+    (Runtime.ExitError) or after reporting an init error (the error it reported)."""
     text = body.decode(errors='replace')
     try:
         data = json.loads(text)
     except ValueError:
         data = None
-    if status == 200 and data is None and text.startswith('Task timed out after'):
-        return Outcome('timeout', error={'errorType': 'Sandbox.Timedout', 'errorMessage': text})
-    if isinstance(data, dict) and isinstance(data.get('errorType'), str):
-        error_type = data['errorType']
-        if status == 502 and error_type == 'Runtime.ExitError':
-            return Outcome('crash', error=data)
-        if error_type.startswith('Runtime.') and ('Init' in error_type or 'Import' in error_type) or status == 502:
-            return Outcome('init-error', error=data)
-        if status == 200 and 'requestId' in data:
-            return Outcome('error', error=data)
+    error = data if isinstance(data, dict) and isinstance(data.get('errorType'), str) else None
     if status == 200:
+        if data is None and text.startswith('Task timed out after'):
+            return Outcome('timeout', error={'errorType': 'Sandbox.Timedout', 'errorMessage': text})
+        if error and 'requestId' in error:
+            return Outcome('error', error=error)
         return Outcome('response', payload=data if data is not None else text)
+    if status == 502 and error:
+        return Outcome('crash' if error['errorType'] == 'Runtime.ExitError' else 'init-error', error=error)
     return Outcome('crash', error={'errorType': 'Emulator.HTTP%d' % status, 'errorMessage': text[:2000]})
 
 

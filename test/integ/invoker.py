@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, 'examples', 'functions'))
 
 import rie  # noqa: E402
-from environment import Deployment, Environment  # noqa: E402
+from environment import Deployment, Environment, EnvironmentFailed  # noqa: E402
 from outcome import Outcome  # noqa: E402,F401  (callers build Outcomes through the invoker)
 
 CACHE = os.environ.get('CLM_CACHE_DIR', '/var/cache/cdk-lambda-multiprocessing')
@@ -541,6 +541,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         sys.exit(main())
-    except InvokerError as e:
+    except (InvokerError, EnvironmentFailed) as e:
         print('invoker: %s' % e, file=sys.stderr)
         sys.exit(2)

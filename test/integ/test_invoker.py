@@ -11,6 +11,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import environment  # noqa: E402
 import invoker  # noqa: E402
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='the sandbox needs root')
@@ -83,6 +84,20 @@ def test_an_import_error_is_an_init_error(tmp_path):
     outcome, _ = run_plain(tmp_path, 'broken.handler', extra_module='import no_such_module\n')
     assert outcome.kind == 'init-error'
     assert outcome.error['errorType'].startswith('Runtime.ImportModuleError')
+
+
+@pytest.mark.parametrize('status,body,kind', [
+    (200, b'{"sum": 1}', 'response'),
+    (200, b'"text"', 'response'),
+    (200, b'{"errorMessage": "bad", "errorType": "ValueError", "requestId": "r", "stackTrace": []}', 'error'),
+    (200, b'Task timed out after 2.00 seconds', 'timeout'),
+    (502, b'{"errorType":"Runtime.ExitError","errorMessage":"RequestId: r Error: Runtime exited with error: '
+          b'signal: segmentation fault"}', 'crash'),
+    (502, b'{"errorMessage": "No module named x", "errorType": "Runtime.ImportModuleError"}', 'init-error'),
+    (500, b'', 'crash'),
+])
+def test_the_emulators_answers_become_lambdas_outcomes(status, body, kind):
+    assert environment.outcome_of(status, body).kind == kind
 
 
 # --- the cloud assembly ---------------------------------------------------------------------------------------
