@@ -66,6 +66,8 @@ class Runner:
             argv = argv[:2] + ["--impl", "lmp"] + argv[2:]
         if bench.group == "startup" and variant == FIX:
             argv = argv[:2] + ["--preload", self.args.library] + argv[2:]
+        if bench.group == "reclaim":
+            argv = argv[:2] + ["--preload", self.args.library, "--shm-ops", self.args.shm_ops] + argv[2:]
         cmd = self.prefix(variant) + argv
         env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONPATH")}
         proc = subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True)
@@ -140,6 +142,21 @@ def benches(args):
         name = name.replace("startup", "instructions")
         B.append(Bench(name, wl + [name, "1"], 1, 1, group="startup", variants=(NATIVE, BARE, FIX), once=True,
                        metrics=[Metric(name, title, "M instructions", False)]))
+    modes = (("off", "reclaim off (`SHM_REDIRECT_RECLAIM=0`)"),
+             ("member", "reclaim on, group already claimed (every process of a runtime but its first)"),
+             ("leader", "reclaim on, first process of a new group (claims, scans, forgets dead claims)"))
+    leaderless = ("leaderless", "reclaim on, first of a new group, while another live group has lost its leader "
+                  "(a full /proc scan)")
+    B.append(Bench("reclaim_first_use", wl + ["reclaim_first_use", "{size}"], 200, 10, group="reclaim",
+                   variants=(FIX,), metrics=[m for mode, title in modes + (leaderless,) for m in (
+                       Metric(f"first_use_{mode}", title, "ms", False),
+                       Metric(f"first_use_{mode}_cpu", title, "ms", False))]))
+    B.append(Bench("reclaim_instructions", wl + ["reclaim_instructions", "1"], 1, 1, group="reclaim",
+                   variants=(FIX,), once=True, metrics=[
+                       Metric(f"reclaim_instructions_{mode}", title, "instructions", False) for mode, title in modes]))
+    B.append(Bench("reclaim_dead", wl + ["reclaim_dead", "{size}"], 100, 10, group="reclaim", variants=(FIX,),
+                   metrics=[Metric("reclaim_dead", "reclaiming", "ms", False),
+                            Metric("reclaim_none", "nothing to reclaim", "ms", False)]))
     if args.only:
         unknown = set(args.only) - {b.group for b in B} - {"synth"}
         if unknown:
@@ -266,7 +283,7 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     w("|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     for b in B:
-        if b.group == "startup":
+        if b.group in ("startup", "reclaim"):
             continue
         for m in b.metrics:
             a_vals = b.samples.get((m.key, NATIVE))
@@ -335,6 +352,9 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
                                  f"{pct:+.2f} %{est}", met))
             w(f"| `{m.title}`, user-space instructions (callgrind, M) | {cell(b, m, NATIVE)} | {cell(b, m, BARE)} | "
               f"{cell(b, m, FIX)} | {(fix - bare) / 1e6:+.3f} M ({pct:+.2f} %{est}) | {target} | {met} |")
+    reclaim = {b.name: b for b in B if b.group == "reclaim"}
+    if reclaim:
+        report_reclaim(w, reclaim, args)
     if synth:
         w("")
         w("## Synth time with and without the aspect")
@@ -367,6 +387,44 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
         w("")
         w(f.read().rstrip())
     return "\n".join(L) + "\n", verdicts
+
+
+def report_reclaim(w, reclaim, args):
+    """The reclaim's cost at a process's first use (it does nothing at start-up), all in the sandbox with the
+    library: `shm_ops first-use` (one shm_open of a missing name) launched in each mode, interleaved."""
+    w("")
+    w("## Reclaim: cost at a process's first use (nothing runs at start-up)")
+    w("")
+    w("`shm_ops first-use` (one `shm_open` of a missing name, then exit) launched in the sandbox with the library, "
+      "the modes interleaved. The harness leads a process group of its own, as Lambda's runtime does. "
+      "Added: against reclaim off.")
+    w("")
+    w("| first use, mode | wall time, ms | CPU time (user + sys), ms | user-space instructions (callgrind) | "
+      "added (wall, CPU, instructions) |")
+    w("|---|---|---|---|---|")
+    first, ins = reclaim.get("reclaim_first_use"), reclaim.get("reclaim_instructions")
+    if first:
+        med = {m.key: statistics.median(first.samples[(m.key, FIX)]) for m in first.metrics}
+        for mode in ("off", "member", "leader", "leaderless"):
+            wall, cpu = (next(m for m in first.metrics if m.key == k) for k in (f"first_use_{mode}",
+                                                                                f"first_use_{mode}_cpu"))
+            counted = ins and mode != "leaderless"
+            count = ins.samples[(f"reclaim_instructions_{mode}", FIX)][0] if counted else None
+            base = ins.samples[("reclaim_instructions_off", FIX)][0] if counted else None
+            added = "" if mode == "off" else (
+                f"{(med[wall.key] - med['first_use_off']) * 1e3:+.3f} ms, "
+                f"{(med[cpu.key] - med['first_use_off_cpu']) * 1e3:+.3f} ms"
+                + (f", {count - base:+,}" if counted else ""))
+            w(f"| {wall.title} (x{len(first.samples[(wall.key, FIX)])}) | {cell(first, wall, FIX)} | "
+              f"{cell(first, cpu, FIX)} | {f'{count:,}' if counted else ''} | {added} |")
+    dead = reclaim.get("reclaim_dead")
+    if dead:
+        n = dead.smoke if args.smoke else dead.full
+        d, none = (next(m for m in dead.metrics if m.key == k) for k in ("reclaim_dead", "reclaim_none"))
+        extra = statistics.median(dead.samples[(d.key, FIX)]) - statistics.median(dead.samples[(none.key, FIX)])
+        w(f"| first process of a new group, reclaiming a killed group's {n} segments + {n} semaphores "
+          f"(x{len(dead.samples[(d.key, FIX)])}) | {cell(dead, d, FIX)} | | | {extra * 1e3:+.3f} ms against "
+          f"{cell(dead, none, FIX)} ms with nothing to reclaim, {extra / (2 * n) * 1e6:.1f} µs per object |")
 
 
 def show_size(bench, args):

@@ -10,7 +10,7 @@ usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--pytho
   --smoke       reduced sizes and 2 repetitions (well under a minute): checks that the harness works; its
                 figures mean nothing. Writes $CLM_CACHE_DIR/bench/smoke.md unless --out is given.
   --reps N      repetitions of every workload under every variant (default 5; smoke 2)
-  --only LIST   run only these groups: c, python, pool, shm, startup, synth (default: all)
+  --only LIST   run only these groups: c, python, pool, shm, startup, reclaim, synth (default: all)
   --python EXE  the interpreter to measure (default: the one `python3` runs)
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
@@ -39,7 +39,7 @@ done
 case "$reps" in ''|*[!0-9]*|0) [ -z "$reps" ] || die "--reps takes a positive whole number, got $reps" ;; esac
 [ "$(id -u)" = 0 ] || die "needs root: the Lambda-like sandbox uses mount namespaces"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-case ",$only," in ,,|*,startup,*) command -v valgrind >/dev/null || die "the startup group needs valgrind (callgrind)" ;; esac
+case ",$only," in ,,|*,startup,*|*,reclaim,*) command -v valgrind >/dev/null || die "the startup and reclaim groups need valgrind (callgrind)" ;; esac
 [ -x "$repo/node_modules/.bin/ts-node" ] || case ",$only," in
   ,,|*,synth,*) die "the synth group needs the repository's node_modules (npm ci)" ;;
 esac

@@ -7,6 +7,9 @@
  *   shm_ops sem-pingpong N   round trips between two processes through two named semaphores
  *   shm_ops sem-open N       sem_open(O_CREAT|O_EXCL) + sem_close + sem_unlink
  *   shm_ops shm-open N       shm_open(O_CREAT|O_EXCL) + close + shm_unlink
+ *   shm_ops first-use        one shm_open of a missing name, nothing else: a process's first use of the
+ *                            library's directory (and of the reclaim's check), launched by the harness
+ *   shm_ops objects N        creates N shm objects and N semaphores, prints "ready", waits to be killed
  *
  * Prints one JSON object: {"metric": [one value per round]}, rates in operations per second, latencies in
  * microseconds.
@@ -125,6 +128,29 @@ static double shm_open_latency(long n) {
     return (now() - t0) / (double)n * 1e6;
 }
 
+/* The cheapest first use: the library checks its directory (and the reclaim its group) on the way. */
+static int first_use(void) {
+    int fd = shm_open("/clm-bench-first-use-none", O_RDONLY, 0);
+    return fd < 0 && errno == ENOENT ? 0 : 1;
+}
+
+/* What a killed runtime leaves behind: N segments and N semaphores, then waits for SIGKILL. */
+static _Noreturn void objects(long n) {
+    for (long i = 0; i < n; i++) {
+        char n1[64];
+        snprintf(n1, sizeof n1, "/clm-bench-dead-%ld-%ld", (long)getpid(), i);
+        int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
+        if (fd < 0)
+            die("shm_open");
+        close(fd);
+        sem_close(open_new_sem(n1, 0));
+    }
+    printf("ready\n");
+    fflush(stdout);
+    for (;;)
+        pause();
+}
+
 int main(int argc, char **argv) {
     static const struct {
         const char *name, *metric;
@@ -135,7 +161,15 @@ int main(int argc, char **argv) {
         {"sem-open", "sem_open_us", sem_open_latency},
         {"shm-open", "shm_open_us", shm_open_latency},
     };
+    if (argc == 2 && strcmp(argv[1], "first-use") == 0)
+        return first_use();
     char *end = NULL;
+    if (argc == 3 && strcmp(argv[1], "objects") == 0) {
+        long count = strtol(argv[2], &end, 10);
+        if (*end != '\0' || count <= 0)
+            return 2;
+        objects(count);
+    }
     long n = argc == 3 ? strtol(argv[2], &end, 10) : 0;
     if (argc != 3 || *end != '\0' || n <= 0) {
         fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open ITERATIONS_PER_ROUND (a positive integer)\n");
