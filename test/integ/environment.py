@@ -133,27 +133,35 @@ class Environment:
 
     def invoke(self, event, runtime=0, wait_s=None):
         """Sends one event to the runtime's emulator and returns how it ended (an Invocation)."""
-        invoke_port = self.ports[runtime][0]
         log_path = self.log_path(runtime)
         before = os.path.getsize(log_path)
+        started = time.monotonic()
+        for attempt in range(1, 4):
+            status, body = self._post(event, runtime, wait_s)
+            with open(log_path, 'rb') as f:
+                f.seek(before)
+                logs = f.read().decode(errors='replace')
+            # An invocation that arrives while the emulator still resets the previous runtime is refused at once
+            # (ErrGateCanceled, Sandbox.Failure); Lambda would hold it until the environment is ready: so do we.
+            if not (status == 502 and 'ErrGateCanceled' in logs) or attempt == 3:
+                break
+            time.sleep(0.2 * attempt)
+        duration, init = _report(logs)
+        return Invocation(outcome_of(status, body), time.monotonic() - started, duration, init, logs)
+
+    def _post(self, event, runtime, wait_s):
+        invoke_port = self.ports[runtime][0]
         # The emulator answers a timeout itself; this only guards against an emulator that never answers.
         limit = wait_s or self.timeouts[runtime] + 30 * self.deployment.slowdown
         request = urllib.request.Request('http://127.0.0.1:%d%s' % (invoke_port, INVOKE_PATH),
                                          data=json.dumps(event).encode(), method='POST')
-        started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=limit) as response:
-                status, body = response.status, response.read()
+                return response.status, response.read()
         except urllib.error.HTTPError as e:
-            status, body = e.code, e.read()
+            return e.code, e.read()
         except OSError as e:
             raise EnvironmentFailed('invocation on 127.0.0.1:%d failed: %s\n%s' % (invoke_port, e, self._tail()))
-        wall = time.monotonic() - started
-        with open(log_path, 'rb') as f:
-            f.seek(before)
-            logs = f.read().decode(errors='replace')
-        duration, init = _report(logs)
-        return Invocation(outcome_of(status, body), wall, duration, init, logs)
 
     def close(self):
         """Ends every process of the environment; the sandbox script then unmounts /tmp and removes it."""
