@@ -52,7 +52,7 @@ class Invocation:
     def __init__(self, outcome, wall_s, duration_s, init_s, logs):
         self.outcome = outcome
         self.wall_s = wall_s              # request to answer, seen by the caller
-        self.duration_s = duration_s      # the emulator's REPORT Duration
+        self.duration_s = duration_s      # the emulator's: delivery to answer (see _report)
         self.init_s = init_s              # the emulator's INIT REPORT, when this invocation initialised a runtime
         self.logs = logs                  # what the emulator and the runtime wrote during this invocation
 
@@ -202,9 +202,14 @@ def outcome_of(status, body):
 
 
 def _report(logs):
-    durations = re.findall(r'^REPORT RequestId: \S+.*?\tDuration: ([0-9.]+) ms', logs, re.M)
+    """(duration, init) in seconds from the emulator's log of one invocation. The duration is the runtime's own
+    (INVOKE RTDONE: delivery to answer) when it answered, else REPORT's (a timeout: the timeout; a crash), which
+    on an invocation that initialised a runtime also counts the init."""
+    answered = re.findall(r'INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([0-9.]+)ms\)', logs)
+    reported = re.findall(r'^REPORT RequestId: \S+.*?\tDuration: ([0-9.]+) ms', logs, re.M)
     inits = re.findall(r'INIT REPORT\(durationMs: ([0-9.]+)\)', logs)
-    return (float(durations[-1]) / 1000 if durations else None,
+    duration = answered[-1] if answered else reported[-1] if reported else None
+    return (float(duration) / 1000 if duration is not None else None,
             sum(float(x) for x in inits) / 1000 if inits else None)
 
 
