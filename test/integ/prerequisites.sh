@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local invoker needs on a Debian machine, once: the sandbox's tools (unshare, setpriv,
 # chroot, mkfs.ext4, a loop device) and pytest. Root filesystems, qemu and debootstrap come with
-# test/rootfs/ensure.sh on first use; awslambdaric comes from PyPI into the cache (invoker.py).
+# test/rootfs/ensure.sh on first use; awslambdaric comes from PyPI into the cache (invoker.py), aws-lambda-rie
+# from AWS_LAMBDA_RIE, PATH, go install into the cache or ../shared/tools (rie.py).
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "integ: needs root (mount namespaces, loop devices, chroot)" >&2; exit 2; }
 missing=()
