@@ -123,7 +123,7 @@ def test_two_runtimes_sharing_tmp_keep_each_others_live_objects(functions, path)
     """As on Lambda Managed Instances: two emulators, each with its runtime, in one sandbox sharing one /tmp.
     Runtime 1 holds a segment across a long invocation; runtime 0 starts (its first use reclaims), and later is
     killed by its timeout holding 60 MiB while runtime 1 still runs; its successor reclaims the 60 MiB and
-    nothing of runtime 1, whose spawn pool then opens the segment by name."""
+    nothing of runtime 1, whose spawn pool then opens the segment and the lock's semaphore by name."""
     spec = function(functions, path)
     slow = 8 if spec.arch == 'arm64' else 1
     with invoker.environment(spec, WORK, runtimes=2, env={'SHM_REDIRECT_DEBUG': '1'},
@@ -154,6 +154,7 @@ def test_two_runtimes_sharing_tmp_keep_each_others_live_objects(functions, path)
             assert inv.outcome.kind == 'response', '%s\n%s' % (inv.outcome, inv.logs[-4000:])
             p = inv.outcome.payload
             assert p['segment'] in names, 'runtime 0 took the segment of running runtime 1'
+            assert p['semaphore'] in names, 'runtime 0 took the semaphore of running runtime 1'
             assert p['checksums'] == [p['expected_checksum']] * 2
 
 

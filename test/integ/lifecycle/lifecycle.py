@@ -33,11 +33,21 @@ def _exit(_):
     os._exit(7)
 
 
+WORKER_LOCK = None
+
+
+def _take_lock(lock):
+    global WORKER_LOCK
+    WORKER_LOCK = lock
+
+
 def _checksum(name):
-    """In a spawned worker: opens a segment by name, as a process that started after another runtime's reclaim."""
+    """In a spawned worker, started after another runtime's reclaim: it got the lock by its semaphore's name
+    (the pool's initializer), and opens the segment by name."""
     seg = shared_memory.SharedMemory(name=name)
     try:
-        return sum(seg.buf[::4096])
+        with WORKER_LOCK:
+            return sum(seg.buf[::4096])
     finally:
         seg.close()
 
@@ -107,14 +117,16 @@ def handler(event, context):
             seg.close()
             seg.unlink()
     elif action == 'hold_and_wait':
-        # Holds a segment, says so, waits for the go flag, then hands the segment's name to a spawn pool whose
-        # workers start only now, after whatever the other runtime did meanwhile.
+        # Holds a segment and a named semaphore (a spawn context's Lock keeps its name for the children), says
+        # so, waits for the go flag, then hands both by name to a spawn pool whose workers start only now,
+        # after whatever the other runtime did meanwhile.
         seg = _hold(event.get('hold_mib', 1))
         lock = multiprocessing.get_context('spawn').Lock()
+        report['semaphore'] = 'sem.' + lock._semlock.name.lstrip('/')
         with open(_flag('ready', event['token']), 'w') as f:
             f.write(seg.name)
         _wait_for(_flag('go', event['token']), event.get('wait_s', 3600))
-        with lock, multiprocessing.get_context('spawn').Pool(2) as pool:
+        with multiprocessing.get_context('spawn').Pool(2, initializer=_take_lock, initargs=(lock,)) as pool:
             report['checksums'] = pool.map(_checksum, [seg.name] * 2)
         report['expected_checksum'] = len(range(0, seg.size, 4096))
         report['segment'] = seg.name
