@@ -216,10 +216,10 @@ def _host_python(minor):
 def _rootfs(name):
     if not os.path.isfile(ENSURE_ROOTFS):
         raise InvokerError('%s is missing' % ENSURE_ROOTFS)
-    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+    # Its progress (a first build takes minutes) goes to our stderr as it happens; stdout is the path.
+    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, universal_newlines=True)
     if proc.returncode != 0:
-        raise InvokerError('root filesystem %s could not be had:\n%s' % (name, proc.stderr.strip()))
+        raise InvokerError('root filesystem %s could not be had (test/rootfs/ensure.sh said why, above)' % name)
     return proc.stdout.strip()
 
 
