@@ -32,6 +32,8 @@ stage python-app npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 stage demo npx projen demo
+# The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
+stage demo-full npx projen demo:full
 stage integ-local npx projen integ:local
 stage integ-snapshot npx projen integ:snapshot
 stage bench-smoke npx projen bench --smoke
