@@ -48,6 +48,10 @@ class InvokerError(Exception):
     """Something the invoker cannot do with this assembly or on this machine; the message says what."""
 
 
+class MissingPython(InvokerError):
+    """This machine has no interpreter for a runtime: its functions are reported as not run, not failed."""
+
+
 # --- the cloud assembly ------------------------------------------------------------------------------------
 
 class FunctionSpec:
@@ -209,7 +213,7 @@ def _host_python(minor):
                         key=lambda p: [int(x) for x in os.path.basename(p).split('.') if x.isdigit()])
     candidates = [c for c in candidates if os.path.isfile(os.path.join(c, 'bin', 'python3'))]
     if not candidates:
-        raise InvokerError('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
+        raise MissingPython('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
     return candidates[-1]
 
 
@@ -551,7 +555,13 @@ def main(argv=None):
                       flush=True)
                 records.append({'path': spec.path, 'status': 'not run'})
                 continue
-            result = run_function(spec, {'url': server.url}, args.work)
+            try:
+                platform = platform_for(spec.runtime, spec.arch)
+            except MissingPython as e:
+                print('not run %s (%s %s): %s' % (spec.path, spec.runtime, spec.arch, e), flush=True)
+                records.append({'path': spec.path, 'status': 'not run'})
+                continue
+            result = run_function(spec, {'url': server.url}, args.work, platform)
             problems = check(result, expected)
             failures += bool(problems)
             print(describe(result, problems), flush=True)
