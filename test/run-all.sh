@@ -27,6 +27,8 @@ stage construct npx projen build
 stage generated generated_files_current
 stage library-host bash test/library/run-host.sh
 stage library-2.31 bash test/library/run-bullseye.sh
+# glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
+stage library-eacces bash test/library/run-eacces.sh
 stage library-arm64 bash test/library/run-arm64.sh
 stage python-app npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
