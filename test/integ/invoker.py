@@ -538,6 +538,7 @@ def main(argv=None):
     if args.app:
         assembly = os.path.join(args.work, 'cdk.out')
         started = time.monotonic()
+        print('synthesizing: %s' % args.app, flush=True)
         synth(args.app, assembly)
         print('synthesized %s in %.1fs' % (assembly, time.monotonic() - started), flush=True)
     specs = load_assembly(assembly)
@@ -549,7 +550,9 @@ def main(argv=None):
     expected = expected_results()
     failures, records = 0, []
     with FanoutServer() as server:
-        for spec in specs:
+        for number, spec in enumerate(specs, 1):
+            if len(specs) > 1:
+                print('[%d/%d] %s (%s %s) ...' % (number, len(specs), spec.path, spec.runtime, spec.arch), flush=True)
             if spec.arch in args.skip_arch:
                 print('not run %s (%s %s): --skip-arch %s' % (spec.path, spec.runtime, spec.arch, spec.arch),
                       flush=True)
