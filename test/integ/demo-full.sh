@@ -15,6 +15,5 @@ if [ "$(uname -m)" != aarch64 ] && ! command -v aarch64-linux-gnu-gcc >/dev/null
     gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 fi
 start=$(date +%s)
-echo "demo:full: synthesizing examples/app.ts (13 functions, x86_64 and arm64 layers)"
 python3 test/integ/invoker.py run --app 'npx ts-node --prefer-ts-exts examples/app.ts' "$@"
 echo "demo:full: done in $(( $(date +%s) - start ))s"
