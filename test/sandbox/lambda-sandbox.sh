@@ -150,7 +150,7 @@ for move in "${moves[@]+"${moves[@]}"}"; do
 done
 
 if [ -n "$LS_ROOT_TMPFS" ]; then
-  mount -t tmpfs -o mode=755,uid=0,gid=0,size=1m,nosuid,nodev tmpfs "$r$LS_ROOT_TMPFS"
+  mount -n -t tmpfs -o mode=755,uid=0,gid=0,size=1m,nosuid,nodev tmpfs "$r$LS_ROOT_TMPFS"
 fi
 
 # Lambda'"'"'s /dev: a handful of character devices and the fd links, nothing else, not writable.
