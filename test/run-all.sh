@@ -39,6 +39,8 @@ stage layer-repro-arm64 "layer" make -C layer reproducible ARCH=arm64
 stage library-host "layer" bash test/library/run-host.sh
 stage library-2.31 "layer" bash test/library/run-bullseye.sh
 stage library-arm64 "layer" bash test/library/run-arm64.sh
+# glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
+stage library-eacces "layer" bash test/library/run-eacces.sh
 # The construct: compile, unit tests, packages; then what uses them. The demo and the integration tests
 # share test/integ/.work, so they run one after the other.
 stage construct "" npx projen build
@@ -47,7 +49,9 @@ stage python-app "construct" npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 stage demo "construct" npx projen demo
-stage integ-local "demo" npx projen integ:local
+# The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
+stage demo-full "demo" npx projen demo:full
+stage integ-local "demo-full" npx projen integ:local
 stage integ-snapshot "construct" npx projen integ:snapshot
 stage bench-smoke "layer" npx projen bench --smoke
 

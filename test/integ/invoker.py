@@ -48,6 +48,10 @@ class InvokerError(Exception):
     """Something the invoker cannot do with this assembly or on this machine; the message says what."""
 
 
+class MissingPython(InvokerError):
+    """This machine has no interpreter for a runtime: its functions are reported as not run, not failed."""
+
+
 # --- the cloud assembly ------------------------------------------------------------------------------------
 
 class FunctionSpec:
@@ -209,17 +213,17 @@ def _host_python(minor):
                         key=lambda p: [int(x) for x in os.path.basename(p).split('.') if x.isdigit()])
     candidates = [c for c in candidates if os.path.isfile(os.path.join(c, 'bin', 'python3'))]
     if not candidates:
-        raise InvokerError('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
+        raise MissingPython('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
     return candidates[-1]
 
 
 def _rootfs(name):
     if not os.path.isfile(ENSURE_ROOTFS):
         raise InvokerError('%s is missing' % ENSURE_ROOTFS)
-    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+    # Its progress (a first build takes minutes) goes to our stderr as it happens; stdout is the path.
+    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, universal_newlines=True)
     if proc.returncode != 0:
-        raise InvokerError('root filesystem %s could not be had:\n%s' % (name, proc.stderr.strip()))
+        raise InvokerError('root filesystem %s could not be had (test/rootfs/ensure.sh said why, above)' % name)
     return proc.stdout.strip()
 
 
@@ -534,6 +538,7 @@ def main(argv=None):
     if args.app:
         assembly = os.path.join(args.work, 'cdk.out')
         started = time.monotonic()
+        print('synthesizing: %s' % args.app, flush=True)
         synth(args.app, assembly)
         print('synthesized %s in %.1fs' % (assembly, time.monotonic() - started), flush=True)
     specs = load_assembly(assembly)
@@ -545,13 +550,21 @@ def main(argv=None):
     expected = expected_results()
     failures, records = 0, []
     with FanoutServer() as server:
-        for spec in specs:
+        for number, spec in enumerate(specs, 1):
+            if len(specs) > 1:
+                print('[%d/%d] %s (%s %s) ...' % (number, len(specs), spec.path, spec.runtime, spec.arch), flush=True)
             if spec.arch in args.skip_arch:
                 print('not run %s (%s %s): --skip-arch %s' % (spec.path, spec.runtime, spec.arch, spec.arch),
                       flush=True)
                 records.append({'path': spec.path, 'status': 'not run'})
                 continue
-            result = run_function(spec, {'url': server.url}, args.work)
+            try:
+                platform = platform_for(spec.runtime, spec.arch)
+            except MissingPython as e:
+                print('not run %s (%s %s): %s' % (spec.path, spec.runtime, spec.arch, e), flush=True)
+                records.append({'path': spec.path, 'status': 'not run'})
+                continue
+            result = run_function(spec, {'url': server.url}, args.work, platform)
             problems = check(result, expected)
             failures += bool(problems)
             print(describe(result, problems), flush=True)
