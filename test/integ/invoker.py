@@ -50,6 +50,10 @@ class InvokerError(Exception):
     """Something the invoker cannot do with this assembly or on this machine; the message says what."""
 
 
+class MissingPython(InvokerError):
+    """This machine has no interpreter for a runtime: its functions are reported as not run, not failed."""
+
+
 # --- the cloud assembly ------------------------------------------------------------------------------------
 
 class FunctionSpec:
@@ -211,17 +215,17 @@ def _host_python(minor):
                         key=lambda p: [int(x) for x in os.path.basename(p).split('.') if x.isdigit()])
     candidates = [c for c in candidates if os.path.isfile(os.path.join(c, 'bin', 'python3'))]
     if not candidates:
-        raise InvokerError('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
+        raise MissingPython('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
     return candidates[-1]
 
 
 def _rootfs(name):
     if not os.path.isfile(ENSURE_ROOTFS):
         raise InvokerError('%s is missing' % ENSURE_ROOTFS)
-    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+    # Its progress (a first build takes minutes) goes to our stderr as it happens; stdout is the path.
+    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, universal_newlines=True)
     if proc.returncode != 0:
-        raise InvokerError('root filesystem %s could not be had:\n%s' % (name, proc.stderr.strip()))
+        raise InvokerError('root filesystem %s could not be had (test/rootfs/ensure.sh said why, above)' % name)
     return proc.stdout.strip()
 
 
@@ -316,16 +320,21 @@ def lambda_environment(spec, platform):
     return env
 
 
+def emulator(arch, log=print):
+    """aws-lambda-rie for `arch` on this machine (found or built once: see rie.py)."""
+    try:
+        return rie.find(arch, CACHE, log=log)
+    except rie.RieNotFound as e:
+        raise InvokerError(str(e))
+
+
 def deploy(spec, work_dir, platform=None, log=print):
     """Lays the function out under `work_dir` (its code at /var/task, its layers in /opt) and returns the
     Deployment that environment.Environment runs, the platform that stands in for its runtime, and the
     function's directory."""
     platform = platform or platform_for(spec.runtime, spec.arch)
     ric_dir = runtime_client(platform)
-    try:
-        emulator = rie.find(spec.arch, CACHE, log=log)
-    except rie.RieNotFound as e:
-        raise InvokerError(str(e))
+    rie_binary = emulator(spec.arch, log)
     fn_dir = os.path.join(work_dir, spec.path.replace('/', '_'))
     shutil.rmtree(fn_dir, ignore_errors=True)
     task_dir, opt_dir = os.path.join(fn_dir, 'task'), os.path.join(fn_dir, 'opt')
@@ -338,7 +347,7 @@ def deploy(spec, work_dir, platform=None, log=print):
         binds.append(platform.lang_dir + ':/var/lang:ro')
     # qemu makes an arm64 interpreter several times slower to start and to run.
     deployment = Deployment(spec.handler, spec.timeout, lambda_environment(spec, platform), platform.python,
-                            emulator, binds, rootfs=platform.rootfs, slowdown=8 if platform.emulated else 1,
+                            rie_binary, binds, rootfs=platform.rootfs, slowdown=8 if platform.emulated else 1,
                             user='%d:%d' % (LAMBDA_UID, LAMBDA_GID))
     return deployment, platform, fn_dir
 
@@ -503,6 +512,7 @@ def main(argv=None):
     if args.app:
         assembly = os.path.join(args.work, 'cdk.out')
         started = time.monotonic()
+        print('synthesizing: %s' % args.app, flush=True)
         synth(args.app, assembly)
         print('synthesized %s in %.1fs' % (assembly, time.monotonic() - started), flush=True)
     specs = load_assembly(assembly)
@@ -514,13 +524,21 @@ def main(argv=None):
     expected = expected_results()
     failures, records = 0, []
     with FanoutServer() as server:
-        for spec in specs:
+        for number, spec in enumerate(specs, 1):
+            if len(specs) > 1:
+                print('[%d/%d] %s (%s %s) ...' % (number, len(specs), spec.path, spec.runtime, spec.arch), flush=True)
             if spec.arch in args.skip_arch:
                 print('not run %s (%s %s): --skip-arch %s' % (spec.path, spec.runtime, spec.arch, spec.arch),
                       flush=True)
                 records.append({'path': spec.path, 'status': 'not run'})
                 continue
-            result = run_function(spec, {'url': server.url}, args.work)
+            try:
+                platform = platform_for(spec.runtime, spec.arch)
+            except MissingPython as e:
+                print('not run %s (%s %s): %s' % (spec.path, spec.runtime, spec.arch, e), flush=True)
+                records.append({'path': spec.path, 'status': 'not run'})
+                continue
+            result = run_function(spec, {'url': server.url}, args.work, platform)
             problems = check(result, expected)
             failures += bool(problems)
             print(describe(result, problems), flush=True)

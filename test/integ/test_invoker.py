@@ -282,3 +282,15 @@ def test_the_sandbox_is_lambda_like(tmp_path):
     assert 'shm' not in p['dev'] and 'null' in p['dev']
     assert (p['task'], p['opt'], p['tmp']) == (False, False, True)
     assert (p['cwd'], p['layer']) == ('/var/task', True)
+
+
+@needs_root
+def test_a_runtime_without_its_python_here_is_not_run_and_not_a_failure(tmp_path, monkeypatch, capsys):
+    out = write_assembly(tmp_path / 'cdk.out', {})
+    monkeypatch.setattr(invoker, 'PYENV', str(tmp_path / 'no-pyenv'))
+    records = tmp_path / 'records.json'
+    assert invoker.main(['run', '--assembly', out, '--work', str(tmp_path / 'work'), '--json', str(records)]) == 0
+    printed = capsys.readouterr().out
+    assert 'not run S/MyFunction (python3.12 x86_64): no Python 3.12 under' in printed
+    assert '0 passed, 0 failed, 1 not run' in printed
+    assert json.loads(records.read_text()) == [{'path': 'S/MyFunction', 'status': 'not run'}]
