@@ -154,6 +154,11 @@ def benches(args):
     B.append(Bench("reclaim_instructions", wl + ["reclaim_instructions", "1"], 1, 1, group="reclaim",
                    variants=(FIX,), once=True, metrics=[
                        Metric(f"reclaim_instructions_{mode}", title, "instructions", False) for mode, title in modes]))
+    B.append(Bench("reclaim_create", wl + ["reclaim_create", "{size}"], 500, 20, group="reclaim", variants=(FIX,),
+                   metrics=[Metric(f"create_{kind}_{state}", title, "µs", False)
+                            for kind, title in (("sem", "sem_open+sem_close+sem_unlink"),
+                                                ("shm", "shm_open create+close+shm_unlink"))
+                            for state in ("off", "on")]))
     B.append(Bench("reclaim_dead", wl + ["reclaim_dead", "{size}"], 100, 10, group="reclaim", variants=(FIX,),
                    metrics=[Metric("reclaim_dead", "reclaiming", "ms", False),
                             Metric("reclaim_none", "nothing to reclaim", "ms", False)]))
@@ -425,6 +430,16 @@ def report_reclaim(w, reclaim, args):
         w(f"| first process of a new group, reclaiming a killed group's {n} segments + {n} semaphores "
           f"(x{len(dead.samples[(d.key, FIX)])}) | {cell(dead, d, FIX)} | | | {extra * 1e3:+.3f} ms against "
           f"{cell(dead, none, FIX)} ms with nothing to reclaim, {extra / (2 * n) * 1e6:.1f} µs per object |")
+    create = reclaim.get("reclaim_create")
+    if create:
+        w("")
+        w("| creating an object (C, create + close + unlink) | reclaim off, µs | reclaim on (tagged), µs | added |")
+        w("|---|---|---|---|")
+        for kind in ("sem", "shm"):
+            off, on = (next(m for m in create.metrics if m.key == f"create_{kind}_{state}") for state in ("off", "on"))
+            added = statistics.median(create.samples[(on.key, FIX)]) - statistics.median(create.samples[(off.key, FIX)])
+            w(f"| {on.title} (x{len(create.samples[(on.key, FIX)])} rounds of {show_size(create, args)}) | "
+              f"{cell(create, off, FIX)} | {cell(create, on, FIX)} | {added:+.1f} µs |")
 
 
 def show_size(bench, args):

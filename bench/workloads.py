@@ -333,8 +333,24 @@ def reclaim_dead(shm_ops, preload, size):
     return out
 
 
+def reclaim_create(shm_ops, preload, size):
+    """What tagging adds to creating an object: `shm_ops sem-open` and `shm-open` (create, close, unlink; `size`
+    of each per round) with the reclaim off and on, interleaved."""
+    out = {}
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    for i in range(2):
+        for reclaim in ("0", "1")[i:] + ("0", "1")[:i]:
+            for bench, metric in (("sem-open", "sem_open_us"), ("shm-open", "shm_open_us")):
+                proc = subprocess.run([shm_ops, bench, str(size)], env=env | {"SHM_REDIRECT_RECLAIM": reclaim},
+                                      capture_output=True, text=True, check=True)
+                values = json.loads(proc.stdout)[metric]
+                key = f"create_{bench.split('-')[0]}_{'on' if reclaim == '1' else 'off'}"
+                out.setdefault(key, []).extend(values)
+    return out
+
+
 RECLAIM_WORKLOADS = {"reclaim_first_use": reclaim_first_use, "reclaim_instructions": reclaim_instructions,
-                     "reclaim_dead": reclaim_dead}
+                     "reclaim_dead": reclaim_dead, "reclaim_create": reclaim_create}
 
 
 POOL_WORKLOADS = {"pool_start", "pool_map", "pool_imbalanced"}
