@@ -23,7 +23,9 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
             return -1;
         debug_op("shm_open", name, path);
     }
-    int fd = sys_openat(AT_FDCWD, path, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
+    int dirfd;
+    const char *at = object_at(t, path, &dirfd);
+    int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
     /* glibc folds "names a directory" into the invalid-name error. */
     if (fd < 0 && errno == EISDIR)
         errno = EINVAL;
