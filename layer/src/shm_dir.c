@@ -231,10 +231,11 @@ int shm_dir_fd(void)
     return atomic_load_explicit(&dir_fd, memory_order_acquire);
 }
 
-/* REST (what follows "/dev/shm") climbs above /dev/shm with "..".  In the
-   real /dev/shm that leads into /dev; rewritten it would lead next to the
-   redirect directory instead, so such a path is left alone. */
-static int escapes(const char *rest)
+/* Where REST (what follows "/dev/shm") climbs above /dev/shm with "..":
+   what follows that "..", or NULL when it stays inside.  The virtual
+   /dev/shm's parent is /dev, as the real one's: such a path is resolved
+   there, not next to the redirect directory. */
+static const char *escape(const char *rest)
 {
     long depth = 0;
     while (*rest) {
@@ -243,20 +244,36 @@ static int escapes(const char *rest)
         size_t n = strcspn(rest, "/");
         if (n == 2 && rest[0] == '.' && rest[1] == '.') {
             if (--depth < 0)
-                return 1;
+                return rest + 2;
         } else if (n > 0 && !(n == 1 && rest[0] == '.')) {
             depth++;
         }
         rest += n;
     }
-    return 0;
+    return NULL;
 }
 
 const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
 {
     const struct shm_target *t = shm_target();
-    if (!t->redirect || escapes(path + 8))
+    if (!t->redirect)
         return path;
+    const char *above = escape(path + 8);
+    if (above) {
+        /* "/dev" and what follows: "/dev/shm/.." is /dev, and
+           "/dev/shm/../shm/x" names the virtual /dev/shm again. */
+        char up[PATH_MAX];
+        size_t n = strlen(above);
+        memcpy(up, "/dev", 4);
+        memcpy(up + 4, above, n + 1);
+        if (!shm_prefix(up)) {
+            memcpy(buf, up, n + 5);
+            debug_op(op, path, buf);
+            return buf;
+        }
+        /* Redirecting, the answer is BUF or NULL, never UP. */
+        return shm_path_slow(op, up, buf);
+    }
     size_t rest = strlen(path + 8);
     if (t->len + rest >= PATH_MAX) {
         errno = ENAMETOOLONG;
@@ -272,4 +289,15 @@ const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX])
     memcpy(buf + t->len, path + 8, rest + 1);
     debug_op(op, path, buf);
     return buf;
+}
+
+int shm_is_root(const char *original, const char *rewritten)
+{
+    const struct shm_target *t = shm_target();
+    if (original == rewritten || !t->redirect || strncmp(rewritten, t->dir, t->len) != 0)
+        return 0;
+    rewritten += t->len;
+    while (*rewritten == '/')
+        rewritten++;
+    return *rewritten == '\0';
 }

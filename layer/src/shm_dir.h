@@ -54,7 +54,12 @@ static inline int shm_prefix(const char *p)
 
 const char *shm_path_slow(const char *op, const char *path, char buf[PATH_MAX]);
 
-/* PATH itself, or its rewrite into BUF when it names the virtual /dev/shm;
+/* REWRITTEN, shm_path's answer for ORIGINAL, is the virtual /dev/shm
+   itself (the redirect directory), however it was spelled. */
+int shm_is_root(const char *original, const char *rewritten);
+
+/* PATH itself, or its rewrite into BUF when it names the virtual /dev/shm
+   (or climbs out of it into /dev: "/dev/shm/.." is "/dev", as natively);
    NULL with errno ENAMETOOLONG when the rewrite does not fit, or with
    shm_dir_ensure's errno when the redirect directory is unsafe. */
 static inline const char *shm_path(const char *op, const char *path, char buf[PATH_MAX])
