@@ -12,7 +12,7 @@
  *   shm_ops first-use N      the first sem_open+sem_close+sem_unlink of a process, in N fresh children
  *
  * Prints one JSON object: {"metric": [one value per round]}, rates in operations per second, latencies in
- * microseconds.
+ * microseconds; the latencies also as "metric_cpu", the thread's CPU time per operation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,11 +33,24 @@ static void die(const char *what) {
 
 #define ROUNDS 5
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static double now(void) {
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+/* The calling thread's CPU time (user + system): what the calls cost, without the time spent waiting for a
+   CPU or a lock that other jobs on a shared machine hold, which wall time includes. */
+static double cpu_now(void) {
+    return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* The latency benchmarks leave their CPU time per operation here, reported next to the wall time. */
+static double last_cpu_us;
 
 /* Names carry the pid so that concurrent or crashed runs never collide. */
 static void name(char *buf, size_t len, const char *tag) {
@@ -102,7 +115,7 @@ static double sem_pingpong(long n) {
 static double sem_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "open");
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (long i = 0; i < n; i++) {
         sem_t *s = open_new_sem(n1, 1);
         if (sem_close(s) != 0)
@@ -110,13 +123,14 @@ static double sem_open_latency(long n) {
         if (sem_unlink(n1) != 0)
             die("sem_unlink");
     }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
     return (now() - t0) / (double)n * 1e6;
 }
 
 static double shm_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "shm");
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (long i = 0; i < n; i++) {
         int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
         if (fd < 0)
@@ -125,6 +139,7 @@ static double shm_open_latency(long n) {
         if (shm_unlink(n1) != 0)
             die("shm_unlink");
     }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
     return (now() - t0) / (double)n * 1e6;
 }
 
@@ -181,23 +196,24 @@ static double first_use_latency(long unused) {
     if (child == 0) {
         char n1[64];
         name(n1, sizeof n1, "first");
-        double t0 = now();
+        double t0 = now(), c0 = cpu_now();
         sem_t *s = open_new_sem(n1, 1);
         if (sem_close(s) != 0 || sem_unlink(n1) != 0)
             die("sem_close/sem_unlink");
-        double us = (now() - t0) * 1e6;
-        _exit(write(fds[1], &us, sizeof us) == sizeof us ? 0 : 1);
+        double us[2] = {(now() - t0) * 1e6, (cpu_now() - c0) * 1e6};
+        _exit(write(fds[1], us, sizeof us) == sizeof us ? 0 : 1);
     }
     close(fds[1]);
-    double us = 0;
-    ssize_t got = read(fds[0], &us, sizeof us);
+    double us[2] = {0, 0};
+    ssize_t got = read(fds[0], us, sizeof us);
     close(fds[0]);
     int status;
     if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != sizeof us) {
         fprintf(stderr, "shm_ops: first-use child failed\n");
         exit(1);
     }
-    return us;
+    last_cpu_us = us[1];
+    return us[0];
 }
 
 int main(int argc, char **argv) {
@@ -228,12 +244,23 @@ int main(int argc, char **argv) {
         if (strcmp(argv[1], benches[i].name) == 0) {
             int first = benches[i].run == first_use_latency;
             hold(sem);
-            printf("{\"%s\": [", benches[i].metric);
             /* first-use: N samples, one child each. */
             long rounds = first ? n : ROUNDS;
-            for (long r = 0; r < rounds; r++)
+            double *cpu = calloc((size_t)rounds, sizeof *cpu);
+            printf("{\"%s\": [", benches[i].metric);
+            for (long r = 0; r < rounds; r++) {
+                last_cpu_us = 0;
                 printf("%s%.3f", r ? ", " : "", benches[i].run(n));
-            printf("]}\n");
+                cpu[r] = last_cpu_us;
+            }
+            printf("]");
+            if (cpu[0] > 0) {
+                printf(", \"%s_cpu\": [", benches[i].metric);
+                for (long r = 0; r < rounds; r++)
+                    printf("%s%.3f", r ? ", " : "", cpu[r]);
+                printf("]");
+            }
+            printf("}\n");
             release(sem);
             return 0;
         }
