@@ -217,7 +217,7 @@ def startup(metric, preload, size):
     return {metric: wall, metric + "_cpu": cpu}
 
 
-# The reclaim's cost at a process's first use (layer/src/reclaim.c), `shm_ops first-use` launched in three ways:
+# The reclaim's cost at a process's first use (layer/src/reclaim.c), `shm_ops first-open` launched in three ways:
 # off: SHM_REDIRECT_RECLAIM=0; member: its process group was claimed by an earlier process (every process of a
 # runtime but the first); leader: a process group of its own each time (setsid), so it claims its group, scans
 # the directory and forgets the claims of dead groups, as the first process of each new runtime does.
@@ -228,7 +228,7 @@ def first_use_launch(shm_ops, preload, mode):
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
     if mode == "off":
         env["SHM_REDIRECT_RECLAIM"] = "0"
-    return [shm_ops, "first-use"], env, mode == "leader"
+    return [shm_ops, "first-open"], env, mode == "leader"
 
 
 def lead_own_group():

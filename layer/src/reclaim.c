@@ -223,7 +223,9 @@ void reclaim_on_first_use(const struct shm_target *t)
         goto out;
     struct reclaimer r = { .t = t, .self = (pid_t)pgid };
     if (owner_env(&r.env) == 0) {
-        r.dirfd = sys_openat(AT_FDCWD, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        /* A description of its own (the scan moves its offset), of the
+           directory already checked, never of whatever its path names now. */
+        r.dirfd = sys_openat(shm_dir_fd(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
         if (r.dirfd >= 0) {
             say(t, "checking ", NULL, (pid_t)pgid, " starts");
             dirscan(r.dirfd, reclaim_object, &r);
