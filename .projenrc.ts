@@ -37,6 +37,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenGroupId: 'io.github.cdk-lambda-multiprocessing',
     mavenArtifactId: 'cdk-lambda-multiprocessing',
   },
+  // Go modules live where their code is hosted: jsii-pacmak writes the bindings to
+  // <moduleName>/cdklambdamultiprocessing, which a release commits to this sibling repository.
+  publishToGo: {
+    moduleName: 'github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing-go',
+  },
 
   // No GitHub here: CI is .ci/run, releases are manual.
   github: false,
