@@ -121,6 +121,7 @@ const pythonApp = project.addTask('test:python-app', {
 pythonApp.spawn(project.compileTask);
 pythonApp.spawn(project.tasks.tryFind('package:python')!);
 pythonApp.exec('bash test/python-app/run.sh');
-pythonApp.exec('sh test/python-app/check-readme.sh');
+pythonApp.exec('sh test/readme-snippet.sh python test/python-app/app.py');
+
 
 project.synth();
