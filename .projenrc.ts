@@ -123,5 +123,14 @@ pythonApp.spawn(project.tasks.tryFind('package:python')!);
 pythonApp.exec('bash test/python-app/run.sh');
 pythonApp.exec('sh test/readme-snippet.sh python test/python-app/app.py');
 
+// The Java and Go CDK app tests (issue 12): each packages its binding (package:java, package:go), builds
+// the app in test/java-app or test/go-app against it, synthesizes it and checks its templates with
+// test/python-app's checks, then its README snippet. `bash test/apps/run-java-go.sh` runs both at once.
+for (const [dir, what] of [['java-app', 'the Java jar from a Java'], ['go-app', 'the Go bindings from a Go']]) {
+  const task = project.addTask(`test:${dir}`, { description: `Test ${what} CDK app (test/${dir})` });
+  task.spawn(project.compileTask);
+  task.exec(`bash test/${dir}/run.sh`);
+}
+project.gitignore.exclude('test/java-app/target/');
 
 project.synth();
