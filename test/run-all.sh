@@ -31,6 +31,8 @@ stage library-arm64 bash test/library/run-arm64.sh
 stage python-app npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
+# The jar and the Go bindings from a Java and a Go CDK app, side by side.
+stage java-go-apps bash test/apps/run-java-go.sh
 stage demo npx projen demo
 stage integ-local npx projen integ:local
 stage integ-snapshot npx projen integ:snapshot
