@@ -3,6 +3,8 @@
 // (test/readme-snippet.sh keeps the two identical).
 package com.myorg;
 
+import java.util.List;
+
 import io.github.cdklambdamultiprocessing.FunctionFilter;
 import io.github.cdklambdamultiprocessing.IFunctionFilter;
 import io.github.cdklambdamultiprocessing.MultiprocessingFixOptions;
@@ -10,7 +12,6 @@ import software.amazon.awscdk.App;
 import software.amazon.awscdk.services.lambda.SingletonFunction;
 
 // java-snippet:start
-import java.util.List;
 import java.util.Map;
 
 import io.github.cdklambdamultiprocessing.MultiprocessingFix;
@@ -24,14 +25,13 @@ import software.constructs.Construct;
 class WorkersStack extends Stack {
     WorkersStack(final Construct scope, final String id) {
         super(scope, id);
-        for (Architecture arch : List.of(Architecture.X86_64, Architecture.ARM_64)) {
-            Function.Builder.create(this, arch == Architecture.X86_64 ? "WorkersX86" : "WorkersArm")
-                    .runtime(Runtime.PYTHON_3_12)
-                    .architecture(arch)
-                    .handler("index.handler")
-                    .code(Code.fromAsset("functions"))
-                    .build();
-        }
+        Map.of("X86", Architecture.X86_64, "Arm", Architecture.ARM_64).forEach((name, arch) ->
+                Function.Builder.create(this, "Workers" + name)
+                        .runtime(Runtime.PYTHON_3_12)
+                        .architecture(arch)
+                        .handler("index.handler")
+                        .code(Code.fromAsset("functions"))
+                        .build());
         // Every Python function in the stack: the layer of its architecture
         // and LD_PRELOAD=/opt/lib/shm_redirect.so.
         MultiprocessingFix.applyTo(this);
