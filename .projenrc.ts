@@ -37,6 +37,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenGroupId: 'io.github.cdk-lambda-multiprocessing',
     mavenArtifactId: 'cdk-lambda-multiprocessing',
   },
+  // Go modules live where their code is hosted: jsii-pacmak writes the bindings to
+  // <moduleName>/cdklambdamultiprocessing, which a release commits to this sibling repository.
+  publishToGo: {
+    moduleName: 'github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing-go',
+  },
 
   // No GitHub here: CI is .ci/run, releases are manual.
   github: false,
@@ -121,6 +126,16 @@ const pythonApp = project.addTask('test:python-app', {
 pythonApp.spawn(project.compileTask);
 pythonApp.spawn(project.tasks.tryFind('package:python')!);
 pythonApp.exec('bash test/python-app/run.sh');
-pythonApp.exec('sh test/python-app/check-readme.sh');
+pythonApp.exec('sh test/readme-snippet.sh python test/python-app/app.py');
+
+// The Java and Go CDK app tests (issue 12): each packages its binding (package:java, package:go), builds
+// the app in test/java-app or test/go-app against it, synthesizes it and checks its templates with
+// test/python-app's checks, then its README snippet. `bash test/apps/run-java-go.sh` runs both at once.
+for (const [dir, what] of [['java-app', 'the Java jar from a Java'], ['go-app', 'the Go bindings from a Go']]) {
+  const task = project.addTask(`test:${dir}`, { description: `Test ${what} CDK app (test/${dir})` });
+  task.spawn(project.compileTask);
+  task.exec(`bash test/${dir}/run.sh`);
+}
+project.gitignore.exclude('test/java-app/target/');
 
 project.synth();

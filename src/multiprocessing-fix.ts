@@ -87,9 +87,9 @@ export class MultiprocessingFix implements IAspect {
     if (handled.has(fn)) {
       return;
     }
-    handled.add(fn);
 
     if (fn.runtime.name === lambda.Runtime.FROM_IMAGE.name) {
+      handled.add(fn);
       Annotations.of(fn).addWarningV2(
         'cdk-lambda-multiprocessing:containerImage',
         `${fn.node.path} is a container image function: Lambda adds no layers to images. If it uses Python multiprocessing, build its image with the multi-stage Dockerfile from the cdk-lambda-multiprocessing README (it copies shm_redirect.so to /opt/lib and sets LD_PRELOAD).`,
@@ -97,8 +97,10 @@ export class MultiprocessingFix implements IAspect {
       return;
     }
     if (!this.filter.includes(fn)) {
+      // Left for another MultiprocessingFix, whose filter may take it.
       return;
     }
+    handled.add(fn);
     if (isEdgeFunction(fn)) {
       Annotations.of(fn).addWarningV2(
         'cdk-lambda-multiprocessing:edge',

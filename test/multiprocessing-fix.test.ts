@@ -131,6 +131,27 @@ describe('which functions', () => {
     expect(functionProps(template, skipped).Environment).toBeUndefined();
   });
 
+  test('a function one fix\'s filter leaves out is fixed by another fix that takes it, whichever visits first', () => {
+    const stack = newStack(app);
+    const inner = new Construct(stack, 'Inner');
+    const custom = new lambda.Function(inner, 'Custom', {
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      handler: 'bootstrap',
+      code: lambda.Code.fromBucket(s3.Bucket.fromBucketName(stack, 'Code', 'code-bucket'), 'bootstrap.zip'),
+    });
+    const py = pythonFunction(inner, 'Py');
+    // The stack's aspect visits both functions before the inner ones do.
+    MultiprocessingFix.applyTo(stack, { filter: { includes: (fn) => fn.node.id === 'Py' } });
+    MultiprocessingFix.applyTo(inner, { filter: FunctionFilter.runtimes([lambda.Runtime.PROVIDED_AL2023]) });
+    MultiprocessingFix.applyTo(custom, { filter: FunctionFilter.allRuntimes() });
+    const template = Template.fromStack(stack);
+
+    for (const fn of [custom, py]) {
+      expect(functionProps(template, fn).Environment).toEqual({ Variables: { LD_PRELOAD: PRELOAD } });
+      expect(functionProps(template, fn).Layers).toHaveLength(1);
+    }
+  });
+
   test('SingletonFunction: its function is fixed even when the aspect is applied to the wrapper only', () => {
     const stack = newStack(app);
     const singleton = new lambda.SingletonFunction(stack, 'Singleton', {

@@ -46,6 +46,8 @@ stage library-eacces "layer" bash test/library/run-eacces.sh
 stage construct "" npx projen build
 stage generated "construct" bash -c generated_files_current
 stage python-app "construct" npx projen test:python-app
+# The Java and the Go app (Maven Central, the Go module proxy); after python-app, as both compile the construct.
+stage java-go-apps "python-app" bash test/apps/run-java-go.sh
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 stage demo "construct" npx projen demo

@@ -1,22 +1,8 @@
-"""The Python app's templates meet the same expectations as the TypeScript tests."""
-import os
+"""A CDK app's templates meet the same expectations as the TypeScript tests: app.py's, or with
+--cdk-out DIR those of the Java or Go app (conftest.py)."""
 import re
 
-import pytest
-from aws_cdk.assertions import Template
-
-import app as python_app
-
 PRELOAD = "/opt/lib/shm_redirect.so"
-
-
-@pytest.fixture(scope="module")
-def templates(tmp_path_factory):
-    # Code.from_asset("functions") is relative to the app's directory.
-    os.chdir(os.path.dirname(os.path.abspath(__file__)))
-    app = python_app.build_app(outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    assembly = app.synth()
-    return {s.stack_name: s.template for s in assembly.stacks}
 
 
 def resources(template, type_):
@@ -51,7 +37,7 @@ def test_each_function_gets_the_layer_of_its_architecture_and_ld_preload(templat
 
 def test_applied_to_one_function_only_and_existing_preload_kept(templates):
     template = templates["OneFunction"]
-    Template.from_json(template).resource_count_is("AWS::Lambda::LayerVersion", 1)
+    assert len(resources(template, "AWS::Lambda::LayerVersion")) == 1
     pool = function(template, "Pool")
     assert pool["Environment"]["Variables"]["LD_PRELOAD"] == f"/opt/lib/libother.so:{PRELOAD}"
     assert len(pool["Layers"]) == 1
@@ -60,24 +46,27 @@ def test_applied_to_one_function_only_and_existing_preload_kept(templates):
     assert "Environment" not in untouched
 
 
-def test_singleton_function_is_fixed_through_its_wrapper(tmp_path):
+def test_singleton_function_is_fixed_through_its_wrapper(templates):
     # Exercises how the aspect finds a SingletonFunction's function on every
     # supported aws-cdk-lib (requirements-floor.txt included).
-    import aws_cdk as cdk
-    from aws_cdk import aws_lambda as lambda_
-    from cdk_lambda_multiprocessing import MultiprocessingFix
-
-    app = cdk.App(outdir=str(tmp_path))
-    stack = cdk.Stack(app, "Singleton")
-    singleton = lambda_.SingletonFunction(
-        stack, "Once",
-        uuid="0c2b8a34-52e7-4c55-9a43-8f1c4e0b6a11",
-        runtime=lambda_.Runtime.PYTHON_3_12,
-        handler="index.handler",
-        code=lambda_.Code.from_inline("def handler(event, context):\n    return None\n"),
-    )
-    MultiprocessingFix.apply_to(singleton)
-    template = app.synth().get_stack_by_name("Singleton").template
-    [fn] = resources(template, "AWS::Lambda::Function").values()
+    [fn] = resources(templates["Singleton"], "AWS::Lambda::Function").values()
     assert fn["Properties"]["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
     assert len(fn["Properties"]["Layers"]) == 1
+
+
+def test_filters_select_functions(templates):
+    template = templates["Filters"]
+    layer_of = {
+        l["Properties"]["CompatibleArchitectures"][0]: k
+        for k, l in resources(template, "AWS::Lambda::LayerVersion").items()
+    }
+    # The default filter takes Python runtimes only.
+    for prefix in ["Node", "Skipped"]:
+        fn = function(template, prefix)
+        assert "Layers" not in fn
+        assert "Environment" not in fn
+    # FunctionFilter.runtimes, and a filter written in the app's language.
+    for prefix, arch in [("Custom", "arm64"), ("Picked", "x86_64")]:
+        fn = function(template, prefix)
+        assert fn["Layers"] == [{"Ref": layer_of[arch]}]
+        assert fn["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
