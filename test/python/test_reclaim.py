@@ -51,7 +51,8 @@ class Runtime:
 
 
 def group_members(pgid):
-    """States of the processes of group PGID."""
+    """States of the processes of group PGID; a zombie leader whose other threads still run counts as running
+    ("R"), as the library's liveness check counts it."""
     states = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -61,7 +62,7 @@ def group_members(pgid):
             except (OSError, IndexError):
                 continue
             if int(fields[2]) == pgid:
-                states.append(fields[0])
+                states.append(fields[0] if int(fields[17]) <= 1 else "R")
     return states
 
 
