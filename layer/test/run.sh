@@ -78,7 +78,7 @@ if [ "${inner:-}" = 1 ]; then
     exit
 fi
 
-[ -f "$lib" ] || sh "$layer/build.sh" --arch "$arch" --out "$layer/build/$arch"
+[ -f "$lib" ] || sh "$layer/build.sh" --arch "$arch" --werror --out "$layer/build/$arch"
 if [ -z "$cc" ]; then
     if [ "$arch" = "$host" ]; then cc=cc; else cc=aarch64-linux-gnu-gcc; fi
 fi
