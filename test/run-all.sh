@@ -30,6 +30,8 @@ stage library-2.31 bash test/library/run-bullseye.sh
 stage library-arm64 bash test/library/run-arm64.sh
 # Every compiler the construct's probe names: gcc 12/11, cross gcc, clang and zig for both architectures.
 stage compilers bash test/compilers/run-compilers.sh
+# The Docker build in real podman containers, x86_64 and arm64 (qemu), LibraryBuild.DOCKER.
+stage docker bash test/docker/run-docker.sh
 stage python-app npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
