@@ -3,7 +3,7 @@
 # use. The tag is a hash of the filesystem's stamp (suite, architecture, packages), so a changed filesystem
 # gives a new image and an unchanged one is imported once.
 #
-#   test/docker/ensure-image.sh ROOTFS     e.g. bookworm-arm64-gcc (a build image), bookworm-amd64 (no gcc)
+#   test/docker/ensure-image.sh ROOTFS     e.g. bookworm-arm64-gcc (a build image), bullseye-amd64 (no gcc)
 set -euo pipefail
 [ $# = 1 ] || { sed -n '2,6s/^# \{0,1\}//p' "$0" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
