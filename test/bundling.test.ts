@@ -195,6 +195,16 @@ describe('prebuilt library', () => {
     ]);
   });
 
+  test('an x86_64 runner whose Docker cannot run arm64 (no emulator) gets the prebuilt arm64 library, and is told why', () => {
+    process.env.PATH = pathWith(work, [...SHELL_TOOLS, 'readelf']);
+    useFakeDocker({ emulator: false });
+    const { asset, infos } = synthLayerWithInfo(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64);
+
+    expect(fs.readFileSync(path.join(asset, 'lib', 'shm_redirect.so'))).toEqual(fs.readFileSync(prebuiltLibrary('arm64')));
+    expect(infos).toEqual([expect.stringMatching(/no C compiler for aarch64-linux-gnu is installed.*no emulator for arm64 is registered/)]);
+    expect(dockerCalls().map((c) => c[0])).toEqual(['version', 'run']);
+  });
+
   test('LibraryBuild.PREBUILT needs nothing on the machine and runs nothing', () => {
     process.env.PATH = fs.mkdtempSync(path.join(work, 'empty-'));
     useFakeDocker();
