@@ -8,7 +8,9 @@ source "$(dirname "$0")/../library/common.sh"
 parse_args "Checks, for each compiler and architecture:
   build NAME   layer/build.sh --werror --cc NAME
   audit NAME   layer/audit.sh
-  c-tests NAME layer/test/run.sh --mode native --lib (the library just built)" "$@"
+  c-tests NAME layer/test/run.sh --mode native --lib (the library just built)
+  glibc-2.31 zig-x86_64  test/library/run-bullseye.sh --lib: zig links its own glibc 2.26 stubs (and
+               names libpthread.so.0), so its library also runs on the old glibc, sh and cat included" "$@"
 
 ZIGLANG_VERSION=0.13.0.post1
 zig_venv=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/ziglang-$ZIGLANG_VERSION
@@ -52,4 +54,6 @@ compiler clang-x86_64 x86_64 "clang --target=x86_64-linux-gnu"
 compiler clang-arm64 arm64 "clang --target=aarch64-linux-gnu"
 compiler zig-x86_64 x86_64 "zig cc -target x86_64-linux-gnu.2.26"
 compiler zig-arm64 arm64 "zig cc -target aarch64-linux-gnu.2.26"
+[ ! -f "$scratch/lib/zig-x86_64/shm_redirect.so" ] ||
+  check "glibc-2.31 zig-x86_64" bash "$repo/test/library/run-bullseye.sh" --lib "$scratch/lib/zig-x86_64/shm_redirect.so"
 finish
