@@ -69,7 +69,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
 
-  gitignore: ['layer/build/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/', '__pycache__/'],
+  gitignore: ['layer/build/', 'layer/prebuilt/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/', '__pycache__/'],
 });
 
 // Development runs against the newest 2.x so the tests see today's CDK.
@@ -82,9 +82,19 @@ project.addDevDeps('eslint-import-resolver-typescript@^3.6.3 <3.8', 'jest-util@^
 // build.sh and audit.sh need, never build outputs or the C tests
 // (test/package.test.ts builds and audits from the packed files).
 project.addPackageIgnore('/layer/*');
-for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'Makefile']) {
+for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'Makefile', 'prebuilt/']) {
   project.addPackageIgnore(`!/layer/${keep}`);
 }
+
+// The prebuilt x86_64 and arm64 libraries the package ships (LibraryBuild.PREBUILT, and AUTO's fallback),
+// built before every compile so the tests and the package always hold those of the current sources. Needs gcc
+// and gcc-aarch64-linux-gnu (or x86-64 on an arm64 host); never committed.
+project.preCompileTask.spawn(
+  project.addTask('build:prebuilt', {
+    description: 'Build and audit the prebuilt libraries the package ships (layer/prebuilt/)',
+    exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
+  }),
+);
 for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.cache/']) {
   project.addPackageIgnore(dir);
 }

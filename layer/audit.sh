@@ -8,8 +8,9 @@ usage() {
 usage: sh layer/audit.sh --arch x86_64|arm64 FILE.so
 
 Fails (exit 1) on: wrong ELF machine or class, any GLIBC_ symbol version
-newer than 2.26 or GLIBC_PRIVATE, a DT_NEEDED other than libc.so.6 and
-libdl.so.2, an executable or missing GNU_STACK, text relocations, or an
+newer than 2.26 or GLIBC_PRIVATE, a DT_NEEDED other than libc.so.6,
+libdl.so.2 and libpthread.so.0 (zig links it for its glibc 2.26 target;
+every glibc has it), a missing DT_NEEDED libdl.so.2, an executable or missing GNU_STACK, text relocations, or an
 exported symbol not listed in layer/exports.txt.  Needs readelf (binutils);
 set READELF to use another one.
 USAGE
@@ -65,7 +66,7 @@ done
 dynamic=$("$READELF" -dW "$file")
 for lib in $(printf '%s\n' "$dynamic" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
     case $lib in
-    libc.so.6 | libdl.so.2) ;;
+    libc.so.6 | libdl.so.2 | libpthread.so.0) ;;
     *) fail "unexpected DT_NEEDED $lib" ;;
     esac
 done

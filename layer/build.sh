@@ -5,13 +5,15 @@ set -eu
 
 usage() {
     cat <<'USAGE'
-usage: sh layer/build.sh --arch x86_64|arm64 [--cc CC] --out DIR
+usage: sh layer/build.sh --arch x86_64|arm64 [--cc CC] [--werror] --out DIR
 
 Compiles layer/src/*.c into DIR/shm_redirect.so.
-  --arch   target architecture (x86_64 or arm64)
-  --cc     C compiler (default: cc for the host architecture,
-           aarch64-linux-gnu-gcc / x86_64-linux-gnu-gcc when cross-building)
-  --out    output directory (created if missing)
+  --arch    target architecture (x86_64 or arm64)
+  --cc      C compiler (default: cc for the host architecture,
+            aarch64-linux-gnu-gcc / x86_64-linux-gnu-gcc when cross-building)
+  --werror  turn warnings into errors (the project's own builds; never a
+            user's synth, where a newer compiler's new warning must not fail)
+  --out     output directory (created if missing)
 USAGE
 }
 
@@ -20,12 +22,13 @@ die() {
     exit 2
 }
 
-arch= cc= out=
+arch= cc= out= werror=
 while [ $# -gt 0 ]; do
     case $1 in
     --arch) [ $# -ge 2 ] || die "--arch needs a value"; arch=$2; shift 2 ;;
     --cc) [ $# -ge 2 ] || die "--cc needs a value"; cc=$2; shift 2 ;;
     --out) [ $# -ge 2 ] || die "--out needs a value"; out=$2; shift 2 ;;
+    --werror) werror=-Werror; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -43,7 +46,12 @@ host=$(uname -m)
 if [ -z "$cc" ]; then
     if [ "$host" = "$triple" ]; then cc=cc; else cc=$triple-linux-gnu-gcc; fi
 fi
-command -v "$cc" >/dev/null 2>&1 || die "compiler '$cc' not found (for arm64 on x86_64: apt-get install gcc-aarch64-linux-gnu)"
+if ! command -v "$cc" >/dev/null 2>&1; then
+    if [ "$host" = "$triple" ]; then
+        die "no C compiler '$cc' here (a build image needs gcc: dnf install gcc on Amazon Linux, apt-get install gcc on Debian/Ubuntu)"
+    fi
+    die "compiler '$cc' not found (for arm64 on x86_64: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"
+fi
 target=$("$cc" -dumpmachine)
 case $target in
 "$triple"-*) ;;
@@ -58,21 +66,45 @@ out=$(cd "$out" && pwd)
 LC_ALL=C
 export LC_ALL
 srcs=$(cd "$here" && ls src/*.c)
+tmp=$out/.shm_redirect.build
+rm -rf "$tmp"
+mkdir "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+
+# Only the symbols of exports.txt are exported, whatever the compiler links
+# in by itself (zig adds its compiler_rt and ssp helpers with default
+# visibility).
+{
+    echo '{ global:'
+    sed 's/$/;/' "$here/exports.txt"
+    echo 'local: *; };'
+} >"$tmp/exports.map"
+
+# libdl.so.2 is named explicitly because dlsym must resolve in programs that
+# never load it themselves (on glibc < 2.34 it lives only there).  By file
+# name where the toolchain has the file (glibc >= 2.34 keeps only an empty
+# libdl.a for -ldl); zig's per-version glibc stubs exist only as -ldl, which
+# for its 2.26 target is libdl.so.2.  audit.sh checks the DT_NEEDED either way.
+echo 'int shm_redirect_link_probe;' >"$tmp/probe.c"
+if "$cc" -shared -o "$tmp/probe.so" "$tmp/probe.c" -l:libdl.so.2 >/dev/null 2>&1; then
+    libdl=-l:libdl.so.2
+else
+    libdl=-ldl
+fi
 
 # -z now is deliberately absent: with lazy binding a libc symbol this glibc
 # lacks could only fail the call that needs it, never stop every process
 # at start-up (the audit keeps every symbol version <= GLIBC_2.26 anyway).
-# libdl.so.2 is named explicitly because dlsym must resolve in programs that
-# never load it themselves (on glibc < 2.34 it lives only there).
 cd "$here"
 # shellcheck disable=SC2086 # $srcs is a list of plain file names
 "$cc" -std=c11 -D_GNU_SOURCE -U_FORTIFY_SOURCE -O2 -fPIC -shared \
-    -Wall -Wextra -Werror -fvisibility=hidden -fno-strict-aliasing \
+    -Wall -Wextra $werror -fvisibility=hidden -fno-strict-aliasing \
     -fno-delete-null-pointer-checks \
     -ffile-prefix-map="$here"=. \
     -Wl,-z,defs -Wl,-z,noexecstack -Wl,-z,relro -Wl,--build-id=none \
     -Wl,--hash-style=gnu -Wl,-soname,shm_redirect.so \
+    -Wl,--version-script="$tmp/exports.map" \
     -o "$out/shm_redirect.so.tmp" $srcs \
-    -Wl,--no-as-needed -l:libdl.so.2 -Wl,--as-needed
+    -Wl,--no-as-needed $libdl -Wl,--as-needed
 mv "$out/shm_redirect.so.tmp" "$out/shm_redirect.so"
 echo "built $out/shm_redirect.so ($arch, $("$cc" -dumpversion))"

@@ -2,3 +2,4 @@ export * from './shm-redirect-layer';
 export * from './multiprocessing-fix';
 export * from './runtime-filter';
 export * from './with-multiprocessing-fix';
+export * from './library-build';

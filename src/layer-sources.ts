@@ -2,6 +2,8 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { TargetArchitecture } from './architecture';
+import { LIBRARY_PATH_IN_LAYER } from './layer-layout';
+import { LibraryBuild } from './library-build';
 
 /**
  * The C library's sources as shipped in this package: `layer/` next to
@@ -35,17 +37,25 @@ export class LayerSources {
   }
 
   /**
-   * Content hash of everything that decides the built library for `target`:
-   * the C sources, the build script (which holds the flags), the version and
-   * the architecture. Bundling output is cached under this hash, so unchanged
-   * sources are never rebuilt.
+   * The layer's asset hash: the library's {@link fingerprint} and how it is
+   * obtained. Nothing that depends on where the package or the app lives.
    */
-  public assetHash(target: TargetArchitecture): string {
+  public assetHash(target: TargetArchitecture, build: LibraryBuild): string {
+    return crypto.createHash('sha256').update(`shm_redirect-layer\0${this.fingerprint(target)}\0build=${build}`).digest('hex');
+  }
+
+  /**
+   * Content hash of everything that decides the built library for `target`:
+   * the C sources, the build script (which holds the flags), the export list
+   * (its version script), the version and the architecture.
+   */
+  public fingerprint(target: TargetArchitecture): string {
     const hash = crypto.createHash('sha256');
-    hash.update(`shm_redirect-layer\0arch=${target.name}\0`);
+    hash.update(`shm_redirect\0arch=${target.name}\0`);
     const files = [
       ...listFiles(path.join(this.directory, 'src')),
       this.buildScript,
+      path.join(this.directory, 'exports.txt'),
       path.join(this.directory, 'VERSION'),
     ];
     for (const file of files) {
@@ -55,6 +65,23 @@ export class LayerSources {
       hash.update('\0');
     }
     return hash.digest('hex');
+  }
+
+  /**
+   * The directory holding `lib/shm_redirect.so` prebuilt for `target` by the
+   * package build from these very sources (its fingerprint file says so), or
+   * why there is none.
+   */
+  public prebuilt(target: TargetArchitecture): { directory: string } | { missing: string } {
+    const directory = path.join(this.directory, 'prebuilt', target.name);
+    const fingerprintFile = `${directory}.sha256`;
+    if (!fs.existsSync(path.join(directory, LIBRARY_PATH_IN_LAYER)) || !fs.existsSync(fingerprintFile)) {
+      return { missing: `${directory} holds no prebuilt library (a git checkout has none until \`npx projen compile\` builds them; the npm package always does)` };
+    }
+    if (fs.readFileSync(fingerprintFile, 'utf8').trim() !== this.fingerprint(target)) {
+      return { missing: `the prebuilt library in ${directory} was built from other sources than ${this.directory} holds now (\`npx projen compile\` rebuilds it)` };
+    }
+    return { directory };
   }
 }
 

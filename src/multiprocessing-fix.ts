@@ -25,9 +25,9 @@ export interface MultiprocessingFixOptions {
   readonly layer?: ShmRedirectLayer;
 
   /**
-   * Props of the per-stack layer (bundling options). Not allowed with `layer`.
+   * Props of the per-stack layer (how it gets its library). Not allowed with `layer`.
    *
-   * @default - local build when a compiler is there, Docker otherwise
+   * @default - `LibraryBuild.AUTO`: a local build when a compiler is there, Docker otherwise, else the prebuilt library
    */
   readonly layerProps?: ShmRedirectLayerProps;
 

@@ -1,18 +1,28 @@
-import { DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { targetOf } from './architecture';
 import { layerCode, LIBRARY_PATH_IN_LAYER } from './bundling';
 import { LayerSources } from './layer-sources';
+import { LibraryBuild } from './library-build';
 
 /**
  * Properties of a {@link ShmRedirectLayer}.
  */
 export interface ShmRedirectLayerProps {
   /**
-   * Build the library in Docker even when a host compiler could build it.
+   * How the layer gets its library: built from source (local compiler, else
+   * Docker), the prebuilt library this package ships, or either.
    *
-   * @default false - a host compiler for the architecture is used when there is one
+   * @default LibraryBuild.AUTO - from source when this machine can, else the prebuilt library
+   */
+  readonly libraryBuild?: LibraryBuild;
+
+  /**
+   * Build the library in Docker even when a host compiler could build it:
+   * the same as `libraryBuild: LibraryBuild.DOCKER`.
+   *
+   * @default false
    */
   readonly forceDockerBundling?: boolean;
 
@@ -74,12 +84,19 @@ export class ShmRedirectLayer extends Construct {
   public readonly libraryVersion: string;
 
   private readonly props: ShmRedirectLayerProps;
+  private readonly build: LibraryBuild;
   private readonly sources: LayerSources;
   private readonly layers = new Map<string, lambda.LayerVersion>();
 
   public constructor(scope: Construct, id: string, props: ShmRedirectLayerProps = {}) {
     super(scope, id);
     this.props = props;
+    if (props.forceDockerBundling === true && (props.libraryBuild ?? LibraryBuild.DOCKER) !== LibraryBuild.DOCKER) {
+      throw new Error(
+        `${this.node.path}: forceDockerBundling contradicts libraryBuild ${props.libraryBuild}; drop forceDockerBundling or set libraryBuild: LibraryBuild.DOCKER`,
+      );
+    }
+    this.build = libraryBuildOf(props);
     this.sources = LayerSources.bundled();
     this.libraryVersion = this.sources.version;
   }
@@ -93,7 +110,15 @@ export class ShmRedirectLayer extends Construct {
     let layer = this.layers.get(target.name);
     if (layer === undefined) {
       layer = new lambda.LayerVersion(this, target.name === 'x86_64' ? 'X86_64' : 'Arm64', {
-        code: layerCode(this.sources, target, this.props),
+        code: layerCode(this.sources, target, {
+          build: this.build,
+          dockerImage: this.props.dockerImage,
+          onPrebuilt: (reason) =>
+            Annotations.of(this).addInfo(
+              `shm_redirect.so for ${target.name} is the prebuilt library this package ships, built from the same sources: ${reason}. ` +
+                'Set libraryBuild: LibraryBuild.FROM_SOURCE to require a build on this machine, or LibraryBuild.PREBUILT to skip trying.',
+            ),
+        }),
         compatibleArchitectures: [target.lambda],
         description: `shm_redirect ${this.libraryVersion} (${target.name}): Python multiprocessing on Lambda with LD_PRELOAD=${ShmRedirectLayer.PRELOAD}`,
         removalPolicy: this.props.removalPolicy,
@@ -106,9 +131,13 @@ export class ShmRedirectLayer extends Construct {
 
 const SHARED_ID = 'CdkLambdaMultiprocessingShmRedirectLayer';
 
+function libraryBuildOf(props: ShmRedirectLayerProps): LibraryBuild {
+  return props.forceDockerBundling === true ? LibraryBuild.DOCKER : props.libraryBuild ?? LibraryBuild.AUTO;
+}
+
 function sameBuild(a: ShmRedirectLayerProps, b: ShmRedirectLayerProps): boolean {
   return (
-    (a.forceDockerBundling ?? false) === (b.forceDockerBundling ?? false) &&
+    libraryBuildOf(a) === libraryBuildOf(b) &&
     a.dockerImage?.image === b.dockerImage?.image &&
     a.removalPolicy === b.removalPolicy
   );

@@ -3,7 +3,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, AssetStaging, DockerImage, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ShmRedirectLayer, ShmRedirectLayerProps } from '../src';
+import { LibraryBuild, ShmRedirectLayer, ShmRedirectLayerProps } from '../src';
+import { pathWith, SHELL_TOOLS } from './util';
 import { targetOf } from '../src/architecture';
 import { LayerSources } from '../src/layer-sources';
 import { elfMachine } from '../src/toolchain';
@@ -24,15 +25,17 @@ beforeEach(() => {
  * starts docker with the real process environment, not jest's copy of it,
  * so the settings of the fake client are baked into a wrapper script.
  */
-function useFakeDocker(options: { engine: boolean } = { engine: true }): void {
+function useFakeDocker(options: { engine?: boolean; compiler?: boolean; emulator?: boolean } = {}): void {
   const wrapper = path.join(work, 'docker');
   fs.writeFileSync(
     wrapper,
     [
       '#!/bin/sh',
       `FAKE_DOCKER_LOG='${path.join(work, 'docker.log')}'`,
-      `FAKE_DOCKER_NO_ENGINE=${options.engine ? 0 : 1}`,
-      'export FAKE_DOCKER_LOG FAKE_DOCKER_NO_ENGINE',
+      `FAKE_DOCKER_NO_ENGINE=${options.engine === false ? 1 : 0}`,
+      `FAKE_DOCKER_NO_COMPILER=${options.compiler === false ? 1 : 0}`,
+      `FAKE_DOCKER_NO_EMULATOR=${options.emulator === false ? 1 : 0}`,
+      'export FAKE_DOCKER_LOG FAKE_DOCKER_NO_ENGINE FAKE_DOCKER_NO_COMPILER FAKE_DOCKER_NO_EMULATOR',
       `exec '${path.join(FAKE_DOCKER_DIR, 'docker')}' "$@"`,
       '',
     ].join('\n'),
@@ -47,15 +50,21 @@ afterEach(() => {
 
 /** Synthesizes one layer and returns the directory of its staged asset. */
 function synthLayer(outdir: string, architecture: lambda.Architecture, props?: ShmRedirectLayerProps): string {
+  return synthLayerWithInfo(outdir, architecture, props).asset;
+}
+
+function synthLayerWithInfo(outdir: string, architecture: lambda.Architecture, props?: ShmRedirectLayerProps): { asset: string; infos: string[] } {
   const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
   const stack = new Stack(app, 'Stack');
   const layer = new ShmRedirectLayer(stack, 'Shm', props);
   const layerVersion = layer.layerFor(architecture) as lambda.LayerVersion;
   const assembly = app.synth();
-  const template = assembly.getStackByName('Stack').template;
+  const artifact = assembly.getStackByName('Stack');
   const logicalId = stack.getLogicalId(layerVersion.node.defaultChild as lambda.CfnLayerVersion);
-  return path.join(outdir, template.Resources[logicalId].Metadata['aws:asset:path']);
+  const infos = artifact.messages.filter((m) => m.level === 'info').map((m) => `${m.id}: ${String(m.entry.data)}`);
+  return { asset: path.join(outdir, artifact.template.Resources[logicalId].Metadata['aws:asset:path']), infos };
 }
+
 
 /** The docker invocations the fake client recorded, each as its argument list. */
 function dockerCalls(): string[][] {
@@ -94,14 +103,14 @@ describe('local bundling', () => {
 });
 
 describe('Docker bundling (fake docker client)', () => {
-  test('forceDockerBundling runs the AL2023 build image for the platform, mounting the sources and building into /asset-output/lib', () => {
+  test('forceDockerBundling checks the image, then runs the AL2023 build image for the platform, mounting the sources and building into /asset-output/lib', () => {
     useFakeDocker();
     const asset = synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { forceDockerBundling: true });
 
     const calls = dockerCalls();
-    expect(calls).toHaveLength(1);
-    const args = calls[0];
-    expect(args[0]).toBe('run');
+    expect(calls.map((c) => c[0])).toEqual(['version', 'run', 'run']);
+    expect(calls[1].slice(-6)).toEqual(['--platform', 'linux/arm64', AL2023_IMAGE, 'sh', '-c', expect.stringContaining('uname -m')]);
+    const args = calls[2];
     expect(valueAfter(args, '--platform')).toEqual(['linux/arm64']);
     const mounts = valueAfter(args, '-v');
     expect(mounts).toContainEqual(expect.stringMatching(new RegExp(`^${LAYER_DIR}:/asset-input(:|$)`)));
@@ -120,11 +129,11 @@ describe('Docker bundling (fake docker client)', () => {
     useFakeDocker();
     const image = 'mirror.example.com/sam/build-provided.al2023:latest';
     synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.X86_64, {
-      forceDockerBundling: true,
+      libraryBuild: LibraryBuild.DOCKER,
       dockerImage: DockerImage.fromRegistry(image),
     });
 
-    const [args] = dockerCalls();
+    const args = dockerCalls()[2];
     expect(valueAfter(args, '--platform')).toEqual(['linux/amd64']);
     expect(args).toContain(image);
     expect(args).not.toContain(AL2023_IMAGE);
@@ -132,14 +141,12 @@ describe('Docker bundling (fake docker client)', () => {
   });
 
   test('without a compiler, Docker is used', () => {
-    // No cc, gcc, cross gcc, zig or clang on PATH.
-    process.env.PATH = fs.mkdtempSync(path.join(work, 'empty-'));
+    process.env.PATH = pathWith(work, [...SHELL_TOOLS, 'readelf']);
     useFakeDocker();
     const asset = synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64);
 
-    const calls = dockerCalls();
-    expect(calls.map((c) => c[0])).toEqual(['version', 'run']);
-    expect(fs.existsSync(path.join(asset, 'lib', 'shm_redirect.so'))).toBe(true);
+    expect(dockerCalls().map((c) => c[0])).toEqual(['version', 'run', 'run']);
+    expect(fs.readFileSync(path.join(asset, 'lib', 'shm_redirect.so'), 'utf8')).toContain('test/fake-docker');
   });
 
   test('unchanged sources are never rebuilt: the asset in cdk.out is reused', () => {
@@ -150,59 +157,154 @@ describe('Docker bundling (fake docker client)', () => {
     const second = synthLayer(outdir, lambda.Architecture.ARM_64, { forceDockerBundling: true });
 
     expect(second).toBe(first);
-    expect(dockerCalls()).toHaveLength(1);
+    expect(dockerCalls()).toHaveLength(3);
   });
-});
 
-describe('no compiler and no Docker', () => {
-  test.each([
-    ['no docker client', () => undefined, /`docker` could not be run/],
-    ['a docker client without engine', () => useFakeDocker({ engine: false }), /Cannot connect to the Docker daemon/],
-  ])('%s: one error that says what to install', (_name, setUpDocker, dockerReason) => {
-    process.env.PATH = fs.mkdtempSync(path.join(work, 'empty-'));
-    setUpDocker();
-    expect(() => synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64)).toThrow(
-      expect.objectContaining({
-        message: expect.stringMatching(
-          new RegExp(
-            'Cannot build shm_redirect.so for arm64 Lambda functions: no C compiler that targets aarch64-linux-gnu.*' +
-              `${dockerReason.source}.*apt-get install gcc-aarch64-linux-gnu binutils.*zig.*Docker engine`,
-          ),
-        ),
-      }),
+  test('an image without a compiler is a synth error that says so', () => {
+    useFakeDocker({ compiler: false });
+    const image = 'example.com/no-gcc:1';
+    expect(() =>
+      synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.X86_64, { libraryBuild: LibraryBuild.DOCKER, dockerImage: DockerImage.fromRegistry(image) }),
+    ).toThrow(/Cannot build shm_redirect.so for x86_64 in Docker \(LibraryBuild.DOCKER\): the image example.com\/no-gcc:1 \(linux\/amd64\) has no C compiler \(`cc` or `gcc`\)/);
+    expect(dockerCalls().map((c) => c[0])).toEqual(['version', 'run']);
+  });
+
+  test('no emulator for linux/arm64 is a synth error that says how to install one', () => {
+    useFakeDocker({ emulator: false });
+    expect(() => synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.DOCKER })).toThrow(
+      /cannot run linux\/arm64 containers on this .* machine: no emulator for arm64 is registered \(exec format error\)\. Docker Desktop .* tonistiigi\/binfmt --install arm64.*qemu-user-static binfmt-support/,
     );
   });
 });
 
-describe('asset hash', () => {
-  function copyOfLayer(): string {
-    const copy = path.join(work, 'layer');
-    fs.mkdirSync(copy);
-    for (const entry of ['src', 'build.sh', 'audit.sh', 'VERSION']) {
-      fs.cpSync(path.join(LAYER_DIR, entry), path.join(copy, entry), { recursive: true });
-    }
-    return copy;
-  }
+describe('prebuilt library', () => {
+  const prebuiltLibrary = (arch: string) => path.join(LAYER_DIR, 'prebuilt', arch, 'lib', 'shm_redirect.so');
 
-  test('depends on the sources, the build script, the version and the architecture only', () => {
-    const copy = copyOfLayer();
-    const x86 = targetOf(lambda.Architecture.X86_64);
+  test.each([
+    [lambda.Architecture.X86_64, 'x86_64'],
+    [lambda.Architecture.ARM_64, 'arm64'],
+  ])('no compiler and no Docker: synth uses the prebuilt %s library of the same sources and says so', (architecture, arch) => {
+    process.env.PATH = pathWith(work, SHELL_TOOLS);
+    const { asset, infos } = synthLayerWithInfo(path.join(work, 'cdk.out'), architecture);
+
+    expect(fs.readFileSync(path.join(asset, 'lib', 'shm_redirect.so'))).toEqual(fs.readFileSync(prebuiltLibrary(arch)));
+    expect(infos).toEqual([
+      expect.stringMatching(
+        new RegExp(`^/Stack/Shm: shm_redirect.so for ${arch} is the prebuilt library this package ships, built from the same sources: no local build \\(no readelf.*\\) and no Docker build \\(\`docker\` could not be run.*LibraryBuild.FROM_SOURCE`),
+      ),
+    ]);
+  });
+
+  test('an x86_64 runner whose Docker cannot run arm64 (no emulator) gets the prebuilt arm64 library, and is told why', () => {
+    process.env.PATH = pathWith(work, [...SHELL_TOOLS, 'readelf']);
+    useFakeDocker({ emulator: false });
+    const { asset, infos } = synthLayerWithInfo(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64);
+
+    expect(fs.readFileSync(path.join(asset, 'lib', 'shm_redirect.so'))).toEqual(fs.readFileSync(prebuiltLibrary('arm64')));
+    expect(infos).toEqual([expect.stringMatching(/no C compiler for aarch64-linux-gnu is installed.*no emulator for arm64 is registered/)]);
+    expect(dockerCalls().map((c) => c[0])).toEqual(['version', 'run']);
+  });
+
+  test('LibraryBuild.PREBUILT needs nothing on the machine and runs nothing', () => {
+    process.env.PATH = fs.mkdtempSync(path.join(work, 'empty-'));
+    useFakeDocker();
+    const { asset, infos } = synthLayerWithInfo(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.PREBUILT });
+
+    expect(fs.readdirSync(asset)).toEqual(['lib']);
+    expect(fs.readFileSync(path.join(asset, 'lib', 'shm_redirect.so'))).toEqual(fs.readFileSync(prebuiltLibrary('arm64')));
+    expect(elfMachine(path.join(asset, 'lib', 'shm_redirect.so'))).toBe(183);
+    expect(dockerCalls()).toEqual([]);
+    expect(infos).toEqual([]);
+  });
+
+  test('LibraryBuild.FROM_SOURCE never falls back on it: the error says what is missing and what to install', () => {
+    process.env.PATH = pathWith(work, [...SHELL_TOOLS, 'readelf']);
+    useFakeDocker({ engine: false });
+    expect(() => synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.FROM_SOURCE })).toThrow(
+      /Cannot build shm_redirect.so for arm64 Lambda functions: no C compiler for aarch64-linux-gnu is installed .*apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils.* Docker cannot build it either: `.*docker version` failed: Cannot connect to the Docker daemon.*LibraryBuild.PREBUILT/,
+    );
+  });
+
+  test('prebuilt libraries of other sources are not used', () => {
+    const copy = copyOfLayer(['prebuilt']);
+    const source = fs.readdirSync(path.join(copy, 'src')).find((f) => f.endsWith('.c'))!;
     const arm = targetOf(lambda.Architecture.ARM_64);
-    const original = new LayerSources(copy).assetHash(x86);
+    expect(new LayerSources(copy).prebuilt(arm)).toEqual({ directory: path.join(copy, 'prebuilt', 'arm64') });
+    fs.appendFileSync(path.join(copy, 'src', source), '\n/* changed */\n');
+    expect(new LayerSources(copy).prebuilt(arm)).toEqual({ missing: expect.stringMatching(/built from other sources/) });
+  });
 
-    expect(new LayerSources(LAYER_DIR).assetHash(x86)).toBe(original);
-    expect(new LayerSources(copy).assetHash(arm)).not.toBe(original);
+  test('forceDockerBundling and another libraryBuild contradict each other', () => {
+    const stack = new Stack(new App(), 'Stack');
+    expect(() => new ShmRedirectLayer(stack, 'Shm', { forceDockerBundling: true, libraryBuild: LibraryBuild.PREBUILT })).toThrow(
+      /Stack\/Shm: forceDockerBundling contradicts libraryBuild prebuilt/,
+    );
+  });
+});
+
+function copyOfLayer(extra: string[] = []): string {
+  const copy = path.join(work, 'layer');
+  fs.mkdirSync(copy);
+  for (const entry of ['src', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', ...extra]) {
+    fs.cpSync(path.join(LAYER_DIR, entry), path.join(copy, entry), { recursive: true });
+  }
+  return copy;
+}
+
+describe('asset hash', () => {
+  const x86 = targetOf(lambda.Architecture.X86_64);
+  const arm = targetOf(lambda.Architecture.ARM_64);
+
+  test('depends on the sources, the build script, the export list, the version, the architecture and the build choice only', () => {
+    const copy = copyOfLayer();
+    const original = new LayerSources(copy).assetHash(x86, LibraryBuild.AUTO);
+
+    expect(new LayerSources(LAYER_DIR).assetHash(x86, LibraryBuild.AUTO)).toBe(original);
+    expect(new LayerSources(copy).assetHash(arm, LibraryBuild.AUTO)).not.toBe(original);
+    const choices = Object.values(LibraryBuild).map((build) => new LayerSources(copy).assetHash(x86, build));
+    expect(new Set(choices).size).toBe(choices.length);
 
     fs.appendFileSync(path.join(copy, 'audit.sh'), '\n# audit changes do not change the library\n');
-    expect(new LayerSources(copy).assetHash(x86)).toBe(original);
+    expect(new LayerSources(copy).assetHash(x86, LibraryBuild.AUTO)).toBe(original);
 
+    let previous = original;
     const source = fs.readdirSync(path.join(copy, 'src')).find((f) => f.endsWith('.c'))!;
-    fs.appendFileSync(path.join(copy, 'src', source), '\n/* changed */\n');
-    const changedSource = new LayerSources(copy).assetHash(x86);
-    expect(changedSource).not.toBe(original);
+    for (const [file, change] of [
+      [path.join('src', source), '\n/* changed */\n'],
+      ['build.sh', '\n# changed flags\n'],
+      ['exports.txt', 'another_symbol\n'],
+    ]) {
+      fs.appendFileSync(path.join(copy, file), change);
+      const changed = new LayerSources(copy).assetHash(x86, LibraryBuild.AUTO);
+      expect(changed).not.toBe(previous);
+      previous = changed;
+    }
+  });
 
-    fs.appendFileSync(path.join(copy, 'build.sh'), '\n# changed flags\n');
-    expect(new LayerSources(copy).assetHash(x86)).not.toBe(changedSource);
+  test.each(Object.values(LibraryBuild))('%s: the same from two checkout paths, in the template and the S3 key', (build) => {
+    useFakeDocker();
+    const templates = ['checkout-a', path.join('elsewhere', 'checkout-b')].map((checkout) => {
+      const layerDir = path.join(work, checkout, 'layer');
+      fs.mkdirSync(path.dirname(layerDir), { recursive: true });
+      fs.cpSync(LAYER_DIR, layerDir, { recursive: true, filter: (f) => !f.includes(`${path.sep}build${path.sep}`) });
+      const spy = jest.spyOn(LayerSources, 'bundled').mockReturnValue(new LayerSources(layerDir));
+      try {
+        AssetStaging.clearAssetHashCache();
+        return synthTemplate(path.join(work, checkout, 'cdk.out'), build);
+      } finally {
+        spy.mockRestore();
+      }
+    });
+    expect(templates[1]).toEqual(templates[0]);
+    expect(templates[0]).toMatch(/"S3Key": "[0-9a-f]{64}\.zip"/);
+  });
+
+  test('two synths in one folder give byte-identical templates', () => {
+    const outdir = path.join(work, 'cdk.out');
+    const first = synthTemplate(outdir, LibraryBuild.AUTO);
+    AssetStaging.clearAssetHashCache();
+    const second = synthTemplate(outdir, LibraryBuild.AUTO);
+    expect(second).toBe(first);
   });
 
   test('a layer directory without its build script is a clear error', () => {
@@ -211,3 +313,12 @@ describe('asset hash', () => {
     expect(() => new LayerSources(copy)).toThrow(/shm_redirect sources are incomplete: .*build\.sh is missing/);
   });
 });
+
+/** The template file of a stack with an arm64 layer, as written to cdk.out. */
+function synthTemplate(outdir: string, build: LibraryBuild): string {
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
+  ShmRedirectLayer.of(stack, { libraryBuild: build }).layerFor(lambda.Architecture.ARM_64);
+  app.synth();
+  return fs.readFileSync(path.join(outdir, 'Stack.template.json'), 'utf8');
+}

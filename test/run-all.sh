@@ -41,6 +41,11 @@ stage library-2.31 "layer" bash test/library/run-bullseye.sh
 stage library-arm64 "layer" bash test/library/run-arm64.sh
 # glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
 stage library-eacces "layer" bash test/library/run-eacces.sh
+# Every compiler the construct's probe names: gcc 12/11, cross gcc, clang and zig for both architectures.
+stage compilers "layer" bash test/compilers/run-compilers.sh
+# The Docker build in real podman containers, x86_64 and arm64 (qemu), LibraryBuild.DOCKER (its images start
+# from the root filesystems the library stages build; test/rootfs/ensure.sh builds each once, under a lock).
+stage docker "construct" bash test/docker/run-docker.sh
 # The construct: compile, unit tests, packages; then what uses them. The demo and the integration tests
 # share test/integ/.work, so they run one after the other.
 stage construct "" npx projen build

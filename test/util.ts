@@ -31,3 +31,22 @@ export function pythonFunction(scope: Construct, id: string, props: Partial<lamb
     ...props,
   });
 }
+
+/** What layer/build.sh and layer/audit.sh run besides the compiler and readelf. */
+export const SHELL_TOOLS = ['sh', 'uname', 'mkdir', 'rm', 'ls', 'sed', 'mv', 'cat', 'dirname', 'grep', 'sort', 'tr', 'head', 'tail', 'awk', 'wc'];
+
+/**
+ * A new directory under `parent` holding only `tools` (symlinks to the
+ * host's): a PATH without compilers or Docker, to which a test adds fakes.
+ */
+export function pathWith(parent: string, tools: string[]): string {
+  const dir = fs.mkdtempSync(path.join(parent, 'bin-'));
+  for (const tool of tools) {
+    const found = ['/usr/bin', '/bin'].map((d) => path.join(d, tool)).find((f) => fs.existsSync(f));
+    if (found === undefined) {
+      throw new Error(`test needs ${tool} on the host`);
+    }
+    fs.symlinkSync(found, path.join(dir, tool));
+  }
+  return dir;
+}

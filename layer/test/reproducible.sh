@@ -6,8 +6,8 @@ arch=$2
 layer=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sh "$layer/build.sh" --arch "$arch" --out "$work/a" >/dev/null
-sh "$layer/build.sh" --arch "$arch" --out "$work/b" >/dev/null
+sh "$layer/build.sh" --arch "$arch" --werror --out "$work/a" >/dev/null
+sh "$layer/build.sh" --arch "$arch" --werror --out "$work/b" >/dev/null
 if cmp "$work/a/shm_redirect.so" "$work/b/shm_redirect.so"; then
     echo "reproducible: $arch $(sha256sum <"$work/a/shm_redirect.so" | cut -c1-16)"
 else

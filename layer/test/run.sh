@@ -6,14 +6,16 @@
 set -eu
 
 usage() {
-    echo "usage: sh layer/test/run.sh --arch x86_64|arm64 --mode native|sandbox [--cc CC]"
+    echo "usage: sh layer/test/run.sh --arch x86_64|arm64 --mode native|sandbox [--cc CC] [--lib FILE]"
+    echo "  --lib FILE  test this shm_redirect.so (default: layer/build/ARCH/shm_redirect.so, built if missing)"
 }
-arch= mode= cc=
+arch= mode= cc= given_lib=
 while [ $# -gt 0 ]; do
     case $1 in
     --arch) arch=$2; shift 2 ;;
     --mode) mode=$2; shift 2 ;;
     --cc) cc=$2; shift 2 ;;
+    --lib) given_lib=$2; shift 2 ;;
     --inner) inner=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; exit 2 ;;
@@ -26,7 +28,7 @@ esac
 
 layer=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(cd "$layer/.." && pwd)
-lib=$layer/build/$arch/shm_redirect.so
+lib=${given_lib:-$layer/build/$arch/shm_redirect.so}
 bin=$layer/build/$arch/tests
 host=$(uname -m | sed 's/aarch64/arm64/')
 
@@ -83,7 +85,7 @@ if [ "${inner:-}" = 1 ]; then
     exit
 fi
 
-[ -f "$lib" ] || sh "$layer/build.sh" --arch "$arch" --out "$layer/build/$arch"
+[ -f "$lib" ] || sh "$layer/build.sh" --arch "$arch" --werror --out "$layer/build/$arch"
 if [ -z "$cc" ]; then
     if [ "$arch" = "$host" ]; then cc=cc; else cc=aarch64-linux-gnu-gcc; fi
 fi
@@ -102,7 +104,7 @@ native)
 sandbox)
     sandbox="bash $repo/test/sandbox/lambda-sandbox.sh"
     status=0
-    $sandbox -- sh "$layer/test/run.sh" --arch "$arch" --mode sandbox --inner >"$bin/sandbox.log" 2>&1 || status=$?
+    $sandbox -- sh "$layer/test/run.sh" --arch "$arch" --mode sandbox --inner --lib "$lib" >"$bin/sandbox.log" 2>&1 || status=$?
     # A full /tmp (a small ext4 image) for the ENOSPC test.
     $sandbox --tmp-image 8 -- env SHMR_TEST_ENOSPC=1 sh -c "cd /tmp && LD_PRELOAD='$lib' $emu '$bin/t_enospc'" >"$bin/enospc.log" 2>&1 || status=$?
     # No /proc: sem_open cannot link an unnamed file and takes its fallback.

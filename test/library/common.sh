@@ -78,7 +78,7 @@ build_library() {
   if [ -n "$given_lib" ]; then
     mkdir -p "$scratch/lib/$arch" && cp "$given_lib" "$lib"
   else
-    sh "$repo/layer/build.sh" --arch "$arch" --out "$scratch/lib/$arch"
+    sh "$repo/layer/build.sh" --arch "$arch" --werror --out "$scratch/lib/$arch"
   fi
 }
 

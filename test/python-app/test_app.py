@@ -70,3 +70,20 @@ def test_filters_select_functions(templates):
         fn = function(template, prefix)
         assert fn["Layers"] == [{"Ref": layer_of[arch]}]
         assert fn["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
+
+
+def test_two_synths_in_two_processes_give_the_same_layer_assets(tmp_path):
+    # Each Python process unpacks the npm package into a new temporary directory (jsii): the layer's asset hash,
+    # and so its S3 key, must not depend on it, nor the templates on anything else that changes between runs.
+    import json
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    outdirs = [tmp_path / "first", tmp_path / "second"]
+    for outdir in outdirs:
+        subprocess.run([sys.executable, "-c", f"import app; app.build_app(outdir={str(outdir)!r}).synth()"], cwd=here, check=True)
+    first, second = ([(outdir / f"{stack}.template.json").read_text() for stack in ("Workers", "OneFunction")] for outdir in outdirs)
+    assert first == second
+    keys = {l["Properties"]["Content"]["S3Key"] for l in resources(json.loads(first[0]), "AWS::Lambda::LayerVersion").values()}
+    assert len(keys) == 2

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Prints the path of a ready Debian root filesystem, building it with debootstrap on first use.
 #
-#   test/rootfs/ensure.sh SUITE-ARCH      SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36)
-#                                         ARCH:  amd64 | arm64 (run through qemu-user and binfmt_misc)
+#   test/rootfs/ensure.sh SUITE-ARCH[-gcc]  SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36)
+#                                           ARCH:  amd64 | arm64 (run through qemu-user and binfmt_misc)
+#                                           -gcc:  SUITE-ARCH plus gcc (a container build image), made
+#                                                  from a copy of SUITE-ARCH with apt-get in a chroot
 #
 # Root filesystems live in ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs/NAME, never in the
 # repository. A build goes into a temporary directory that is renamed into place only once complete, so an
@@ -14,15 +16,16 @@ set -euo pipefail
 die() { echo "rootfs: $*" >&2; exit 2; }
 log() { echo "rootfs: $*" >&2; }
 
-usage() { sed -n '2,11s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
 
 [ $# = 1 ] || { usage >&2; exit 2; }
 case "$1" in -h|--help) usage; exit 0 ;; esac
 name=$1
-suite=${name%-*} arch=${name##*-}
+base_name=${name%-gcc}
+suite=${base_name%-*} arch=${base_name##*-}
 case "$suite" in bullseye|bookworm) ;; *) die "unknown suite in '$name' (bullseye or bookworm)" ;; esac
 case "$arch" in amd64|arm64) ;; *) die "unknown architecture in '$name' (amd64 or arm64)" ;; esac
-[ "$name" = "$suite-$arch" ] || die "expected SUITE-ARCH, got '$name'"
+[ "$base_name" = "$suite-$arch" ] || die "expected SUITE-ARCH or SUITE-ARCH-gcc, got '$name'"
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, binfmt_misc)"
 
 # What the tests need inside: Python with pytest for the multiprocessing suite, and libc6-dev so that the C
@@ -32,6 +35,15 @@ stamp_text="format 1
 suite $suite
 arch $arch
 packages $packages"
+if [ "$name" != "$base_name" ]; then
+  # The base filesystem is made (or found) first; its stamp is part of this one, so a rebuilt base rebuilds
+  # this too.
+  base=$(bash "$0" "$base_name")
+  extra_packages="gcc binutils"
+  stamp_text="$stamp_text
+from $base_name
+extra $extra_packages"
+fi
 
 cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs
 target=$cache/$name
@@ -106,6 +118,25 @@ build() {
   log "built $name in $(($(date +%s) - start)) s"
 }
 
+# The -gcc variant: a copy of the base filesystem with gcc installed by its own apt (through qemu for arm64).
+build_with_gcc() {
+  local work=$1 start
+  start=$(date +%s)
+  log "building $name into $work (copy of $base_name, apt-get install $extra_packages in a chroot; under qemu this takes a while)"
+  cp -a "$base/." "$work/" || return 1
+  rm -f "$work/$stamp"
+  cp /etc/resolv.conf "$work/etc/resolv.conf" || return 1
+  # shellcheck disable=SC2086 # $extra_packages is a list of package names
+  unshare --mount --propagation private -- bash -c '
+    set -e
+    mount -t proc proc "$1/proc"
+    chroot "$1" apt-get -qq update
+    DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y -qq --no-install-recommends $2 >/dev/null
+    chroot "$1" apt-get clean' ensure "$work" "$extra_packages" >&2 || return 1
+  printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
+  log "built $name in $(($(date +%s) - start)) s"
+}
+
 # Debian's packages link libraries with absolute symlinks (libdl.so -> /lib/...), which point into the host
 # when the filesystem serves as a compiler's --sysroot. Relative ones resolve the same way inside the chroot and
 # from outside it. Idempotent, and cheap once done.
@@ -132,7 +163,8 @@ if ! ready; then
   rm -rf "$cache/.$name.tmp."* "$cache/.$name.old."*
   work=$(mktemp -d "$cache/.$name.tmp.XXXXXX")
   chmod 755 "$work"
-  if ! build "$work"; then
+  if [ "$name" != "$base_name" ]; then builder=build_with_gcc; else builder=build; fi
+  if ! "$builder" "$work"; then
     [ ! -f "$work/debootstrap/debootstrap.log" ] || tail -n 30 "$work/debootstrap/debootstrap.log" >&2
     rm -rf "$work"
     die "building $name failed"
