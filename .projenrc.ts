@@ -84,6 +84,15 @@ for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.c
   project.addPackageIgnore(dir);
 }
 
+// jsii-pacmak and jsii-docgen read the .jsii assembly that `compile` writes; on a fresh clone there is none
+// ("Expected to find .jsii file"). Each of these tasks compiles first when the assembly is missing or older
+// than what goes into it (the sources, package.json, and the README, which the assembly embeds), so it works
+// first time and never packs stale code; after `compile` (as in `build`) the check costs nothing.
+const assemblyStale = 'test ! -f .jsii || test -n "$(find src package.json README.md -newer .jsii -print -quit)"';
+for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
+  project.tasks.tryFind(name)!.prependSpawn(project.compileTask, { condition: assemblyStale });
+}
+
 // --- Integration tests and the demo (owner: integ; docs/integration.md) ---
 // integ-tests-alpha is pinned: its alpha versions only match exactly.
 project.addDevDeps('@aws-cdk/integ-tests-alpha@2.245.0-alpha.0', '@aws-cdk/integ-runner@^2.197.10');
