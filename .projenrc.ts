@@ -87,8 +87,9 @@ for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.c
 // jsii-pacmak and jsii-docgen read the .jsii assembly that `compile` writes; on a fresh clone there is none
 // ("Expected to find .jsii file"). Each of these tasks compiles first when the assembly is missing or older
 // than what goes into it (the sources, package.json, and the README, which the assembly embeds), so it works
-// first time and never packs stale code; after `compile` (as in `build`) the check costs nothing.
-const assemblyStale = 'test ! -f .jsii || test -n "$(find src package.json README.md -newer .jsii -print -quit)"';
+// first time and never packs stale code (projenrc/assembly-stale.sh); after `compile`, as in `build`, it
+// compiles nothing more.
+const assemblyStale = 'sh projenrc/assembly-stale.sh';
 for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
   project.tasks.tryFind(name)!.prependSpawn(project.compileTask, { condition: assemblyStale });
 }

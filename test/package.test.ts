@@ -21,7 +21,7 @@ test('the npm package carries the layer sources (and no tests, build outputs or 
   expect(layer).toEqual(expect.arrayContaining(['layer/build.sh', 'layer/audit.sh', 'layer/VERSION', 'layer/Makefile']));
   expect(layer.some((f) => /^layer\/src\/.*\.c$/.test(f))).toBe(true);
   expect(layer.filter((f) => !/^layer\/(src\/|build\.sh$|audit\.sh$|exports\.txt$|VERSION$|Makefile$)/.test(f))).toEqual([]);
-  expect(files.filter((f) => /^(test|bench|examples|docs|\.ci|src|cdk\.out)\//.test(f))).toEqual([]);
+  expect(files.filter((f) => /^(test|bench|examples|docs|\.ci|src|cdk\.out|projenrc)\//.test(f))).toEqual([]);
   expect(files).toEqual(expect.arrayContaining(['API.md', 'README.md', 'package.json']));
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clm-pack-'));
