@@ -25,6 +25,8 @@ stage layer make -C layer all-arches check check-sandbox check-arm64 reproducibl
 stage layer-repro-arm64 make -C layer reproducible ARCH=arm64
 stage construct npx projen build
 stage generated generated_files_current
+# The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
+stage fresh-clone bash test/fresh-clone/run.sh
 stage library-host bash test/library/run-host.sh
 stage library-2.31 bash test/library/run-bullseye.sh
 stage library-arm64 bash test/library/run-arm64.sh
