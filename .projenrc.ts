@@ -103,8 +103,13 @@ for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
 // integ-tests-alpha is pinned: its alpha versions only match exactly.
 project.addDevDeps('@aws-cdk/integ-tests-alpha@2.245.0-alpha.0', '@aws-cdk/integ-runner@^2.197.10');
 project.addTask('demo', {
-  description: 'Synthesize the example app and invoke its functions in a Lambda-like sandbox (root)',
-  exec: 'bash test/integ/demo.sh',
+  description: 'One Python function with and without the fix, synthesized and invoked in a Lambda-like sandbox (root, ~1 min)',
+  exec: 'python3 test/integ/demo.py',
+});
+project.addTask('demo:full', {
+  description: 'Every example function: arm64 under qemu, glibc 2.31, each Python runtime (root; builds root filesystems once)',
+  exec: 'bash test/integ/demo-full.sh',
+  receiveArgs: true,
 });
 project.addTask('integ:local', {
   description: 'Invoker unit tests and every example function run locally, checked (root)',

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
-NATIVE, FIX, LMP, BARE = "native", "fix", "lmp", "bare"
+NATIVE, FIX, LMP, BARE, GLIBC_EXT4 = "native", "fix", "lmp", "bare", "glibc-ext4"
+
+# Objects kept open during the same-file-system rows, so that growth with their number shows.
+HELD = (100, 2_000, 20_000)
+HELD_SMOKE = (10, 20, 50)
 
 
 @dataclass
@@ -58,6 +62,12 @@ class Runner:
             return self.sandbox + ["env", f"PYTHONPATH={self.args.lmp}"]
         if variant == BARE:
             return list(self.sandbox)
+        if variant == GLIBC_EXT4:
+            # glibc with its /dev/shm on a directory of the file system that holds the sandbox's /tmp: the
+            # bind mount lives in a private mount namespace and goes away with it; the host's /dev/shm is
+            # never changed.
+            return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                    'mount --bind "$0" /dev/shm && exec "$@"', self.args.glibc_shm]
         raise ValueError(variant)
 
     def run(self, bench, variant, size):
@@ -66,6 +76,8 @@ class Runner:
             argv = argv[:2] + ["--impl", "lmp"] + argv[2:]
         if bench.group == "startup" and variant == FIX:
             argv = argv[:2] + ["--preload", self.args.library] + argv[2:]
+        if bench.group == "reclaim":
+            argv = argv[:2] + ["--preload", self.args.library, "--shm-ops", self.args.shm_ops] + argv[2:]
         cmd = self.prefix(variant) + argv
         env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "PYTHONPATH")}
         proc = subprocess.run(cmd, env=env, cwd=HERE, capture_output=True, text=True)
@@ -110,6 +122,21 @@ def benches(args):
         Metric("sem_open_us", "C sem_open+sem_close+sem_unlink", "µs", False, ">= 0.67", 0.67)]))
     B.append(Bench("shm-open", [ops, "shm-open", "{size}"], 2_000, 40, group="c", metrics=[
         Metric("shm_open_us", "C shm_open create+close+shm_unlink", "µs", False, "")]))
+    # The smoke run only checks the harness: a few objects open, not tens of thousands.
+    for held in (HELD_SMOKE if args.smoke else HELD):
+        B.append(Bench(f"samefs-sem-{held}", [ops, "sem-open", "{size}", str(held)], 1_000, 20, group="samefs",
+                       variants=(GLIBC_EXT4, FIX), metrics=[
+            Metric("sem_open_us", "C sem_open+sem_close+sem_unlink", "µs", False, "<= 1.1x", 1 / 1.1),
+            Metric("sem_open_us_cpu", "C sem_open+sem_close+sem_unlink, CPU time", "µs", False, "<= 1.1x", 1 / 1.1)]))
+        B.append(Bench(f"samefs-shm-{held}", [ops, "shm-open", "{size}", str(held)], 2_000, 20, group="samefs",
+                       variants=(GLIBC_EXT4, FIX), metrics=[
+            Metric("shm_open_us", "C shm_open create+close+shm_unlink", "µs", False, "<= 1.1x", 1 / 1.1),
+            Metric("shm_open_us_cpu", "C shm_open create+close+shm_unlink, CPU time", "µs", False, "<= 1.1x",
+                   1 / 1.1)]))
+    B.append(Bench("samefs-first", [ops, "first-use", "{size}"], 20, 3, group="samefs", variants=(GLIBC_EXT4, FIX),
+                   metrics=[Metric("first_use_us", "C first sem_open+sem_close+sem_unlink of a process", "µs", False),
+                            Metric("first_use_us_cpu", "C first sem_open+sem_close+sem_unlink of a process, CPU time",
+                                   "µs", False)]))
     wl = [py, "workloads.py"]
     B.append(Bench("py_lock", wl + ["py_lock", "{size}"], 1_000_000, 10_000, group="python", metrics=[
         Metric("py_lock_ops", "Python Lock acquire+release, 1 process", "M ops/s", True, ">= 0.97", 0.97)]))
@@ -140,6 +167,26 @@ def benches(args):
         name = name.replace("startup", "instructions")
         B.append(Bench(name, wl + [name, "1"], 1, 1, group="startup", variants=(NATIVE, BARE, FIX), once=True,
                        metrics=[Metric(name, title, "M instructions", False)]))
+    modes = (("off", "reclaim off (`SHM_REDIRECT_RECLAIM=0`)"),
+             ("member", "reclaim on, group already claimed (every process of a runtime but its first)"),
+             ("leader", "reclaim on, first process of a new group (claims, scans, forgets dead claims)"))
+    leaderless = ("leaderless", "reclaim on, first of a new group, while another live group has lost its leader "
+                  "(a full /proc scan)")
+    B.append(Bench("reclaim_first_use", wl + ["reclaim_first_use", "{size}"], 200, 10, group="reclaim",
+                   variants=(FIX,), metrics=[m for mode, title in modes + (leaderless,) for m in (
+                       Metric(f"first_use_{mode}", title, "ms", False),
+                       Metric(f"first_use_{mode}_cpu", title, "ms", False))]))
+    B.append(Bench("reclaim_instructions", wl + ["reclaim_instructions", "1"], 1, 1, group="reclaim",
+                   variants=(FIX,), once=True, metrics=[
+                       Metric(f"reclaim_instructions_{mode}", title, "instructions", False) for mode, title in modes]))
+    B.append(Bench("reclaim_create", wl + ["reclaim_create", "{size}"], 500, 20, group="reclaim", variants=(FIX,),
+                   metrics=[Metric(f"create_{kind}_{state}", title, "µs", False)
+                            for kind, title in (("sem", "sem_open+sem_close+sem_unlink"),
+                                                ("shm", "shm_open create+close+shm_unlink"))
+                            for state in ("off", "on")]))
+    B.append(Bench("reclaim_dead", wl + ["reclaim_dead", "{size}"], 100, 10, group="reclaim", variants=(FIX,),
+                   metrics=[Metric("reclaim_dead", "reclaiming", "ms", False),
+                            Metric("reclaim_none", "nothing to reclaim", "ms", False)]))
     if args.only:
         unknown = set(args.only) - {b.group for b in B} - {"synth"}
         if unknown:
@@ -266,7 +313,7 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     w("|---|---|---|---|---|---|---|---|---|")
     verdicts = []
     for b in B:
-        if b.group == "startup":
+        if b.group in ("startup", "reclaim", "samefs"):
             continue
         for m in b.metrics:
             a_vals = b.samples.get((m.key, NATIVE))
@@ -291,6 +338,33 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
         lmp = statistics.median(pm.samples[("pool_map_s", LMP)])
         verdicts.append((f"stdlib Pool.map with the fix vs lambda-multiprocessing ({show_size(pm, args)}): >= 20x",
                          f"{lmp / fix:.0f}x", "yes" if lmp / fix >= 20 else "**no**"))
+    same = [b for b in B if b.group == "samefs"]
+    if same:
+        w("")
+        w("## The library's own cost: glibc and the library on the same ext4")
+        w("")
+        w(f"The rows above compare glibc on {facts['devshm_fs']} with the library on {facts['tmp_fs']}: their gap "
+          "is mostly the file system's. Here glibc runs with its `/dev/shm` bind-mounted on a directory of the "
+          f"same {facts['tmp_fs']} as the sandbox's `/tmp` (in a private mount namespace), so what remains is the "
+          "library's own cost. Objects open: other semaphores kept open, or other shared memory objects kept in the "
+          "directory (neither glibc nor the library keeps per-process state for those), while the latency is "
+          "measured. CPU time: the measuring thread's own (user + system), which leaves out the waits for a CPU, "
+          "the disk or the journal that other jobs on a shared machine cause; it is the steadier figure.")
+        w("")
+        w("| workload | objects open | unit | glibc, same ext4 | (b) fix | (b)/glibc, time | target | met |")
+        w("|---|---|---|---|---|---|---|---|")
+        for b in same:
+            for m in b.metrics:
+                g = statistics.median(b.samples[(m.key, GLIBC_EXT4)])
+                f = statistics.median(b.samples[(m.key, FIX)])
+                held = b.argv[3] if len(b.argv) > 3 else "0"
+                met = ""
+                if m.min_ratio:
+                    met = "yes" if f / g <= 1 / m.min_ratio else "**no**"
+                    verdicts.append((f"{m.title} with {int(held):,} open: library/glibc on the same ext4 "
+                                     f"{m.target}", f"{f / g:.2f}x", met))
+                w(f"| {m.title} ({show_size(b, args)}) | {int(held):,} | {m.unit} | {cell(b, m, GLIBC_EXT4)} | "
+                  f"{cell(b, m, FIX)} | {f / g:.2f} | {m.target} | {met} |")
     starts = [b for b in B if b.group == "startup"]
     if starts:
         w("")
@@ -335,6 +409,9 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
                                  f"{pct:+.2f} %{est}", met))
             w(f"| `{m.title}`, user-space instructions (callgrind, M) | {cell(b, m, NATIVE)} | {cell(b, m, BARE)} | "
               f"{cell(b, m, FIX)} | {(fix - bare) / 1e6:+.3f} M ({pct:+.2f} %{est}) | {target} | {met} |")
+    reclaim = {b.name: b for b in B if b.group == "reclaim"}
+    if reclaim:
+        report_reclaim(w, reclaim, args)
     if synth:
         w("")
         w("## Synth time with and without the aspect")
@@ -369,12 +446,62 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     return "\n".join(L) + "\n", verdicts
 
 
+def report_reclaim(w, reclaim, args):
+    """The reclaim's cost at a process's first use (it does nothing at start-up), all in the sandbox with the
+    library: `shm_ops first-open` (one shm_open of a missing name) launched in each mode, interleaved."""
+    w("")
+    w("## Reclaim: cost at a process's first use (nothing runs at start-up)")
+    w("")
+    w("`shm_ops first-open` (one `shm_open` of a missing name, then exit) launched in the sandbox with the library, "
+      "the modes interleaved. The harness leads a process group of its own, as Lambda's runtime does. "
+      "Added: against reclaim off.")
+    w("")
+    w("| first use, mode | wall time, ms | CPU time (user + sys), ms | user-space instructions (callgrind) | "
+      "added (wall, CPU, instructions) |")
+    w("|---|---|---|---|---|")
+    first, ins = reclaim.get("reclaim_first_use"), reclaim.get("reclaim_instructions")
+    if first:
+        med = {m.key: statistics.median(first.samples[(m.key, FIX)]) for m in first.metrics}
+        for mode in ("off", "member", "leader", "leaderless"):
+            wall, cpu = (next(m for m in first.metrics if m.key == k) for k in (f"first_use_{mode}",
+                                                                                f"first_use_{mode}_cpu"))
+            counted = ins and mode != "leaderless"
+            count = ins.samples[(f"reclaim_instructions_{mode}", FIX)][0] if counted else None
+            base = ins.samples[("reclaim_instructions_off", FIX)][0] if counted else None
+            added = "" if mode == "off" else (
+                f"{(med[wall.key] - med['first_use_off']) * 1e3:+.3f} ms, "
+                f"{(med[cpu.key] - med['first_use_off_cpu']) * 1e3:+.3f} ms"
+                + (f", {count - base:+,}" if counted else ""))
+            w(f"| {wall.title} (x{len(first.samples[(wall.key, FIX)])}) | {cell(first, wall, FIX)} | "
+              f"{cell(first, cpu, FIX)} | {f'{count:,}' if counted else ''} | {added} |")
+    dead = reclaim.get("reclaim_dead")
+    if dead:
+        n = dead.smoke if args.smoke else dead.full
+        d, none = (next(m for m in dead.metrics if m.key == k) for k in ("reclaim_dead", "reclaim_none"))
+        extra = statistics.median(dead.samples[(d.key, FIX)]) - statistics.median(dead.samples[(none.key, FIX)])
+        w(f"| first process of a new group, reclaiming a killed group's {n} segments + {n} semaphores "
+          f"(x{len(dead.samples[(d.key, FIX)])}) | {cell(dead, d, FIX)} | | | {extra * 1e3:+.3f} ms against "
+          f"{cell(dead, none, FIX)} ms with nothing to reclaim, {extra / (2 * n) * 1e6:.1f} µs per object |")
+    create = reclaim.get("reclaim_create")
+    if create:
+        w("")
+        w("| creating an object (C, create + close + unlink) | reclaim off, µs | reclaim on (tagged), µs | added |")
+        w("|---|---|---|---|")
+        for kind in ("sem", "shm"):
+            off, on = (next(m for m in create.metrics if m.key == f"create_{kind}_{state}") for state in ("off", "on"))
+            added = statistics.median(create.samples[(on.key, FIX)]) - statistics.median(create.samples[(off.key, FIX)])
+            w(f"| {on.title} (x{len(create.samples[(on.key, FIX)])} rounds of {show_size(create, args)}) | "
+              f"{cell(create, off, FIX)} | {cell(create, on, FIX)} | {added:+.1f} µs |")
+
+
 def show_size(bench, args):
     size = bench.smoke if args.smoke else bench.full
     if bench.name == "shared_memory":
         return f"{size} MiB"
     if bench.name == "pool_start":
         return f"{size} cycles per run"
+    if bench.name == "samefs-first":
+        return f"{size} processes"
     return f"{size:,}"
 
 
@@ -391,6 +518,7 @@ def main():
     p.add_argument("--lmp", required=True)
     p.add_argument("--lmp-version", required=True)
     p.add_argument("--work", required=True)
+    p.add_argument("--glibc-shm", required=True)
     p.add_argument("--out", required=True)
     args = p.parse_args()
     if args.reps <= 0:

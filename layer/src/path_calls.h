@@ -46,6 +46,31 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
         return next ? next args : name##_rewrite args;                        \
     }
 
+/* Like PATH_CALL, for calls that change the attributes of what PATH names:
+   on the virtual /dev/shm itself the call answers ON_ROOT instead, an
+   expression of the parameters (see virtual_root.h). */
+#define PATH_CALL_ROOT(ret, fail, name, params, args, on_root)                \
+    static _Atomic(void *) name##_next;                                       \
+    static __attribute__((noinline, cold)) ret name##_rewrite params          \
+    {                                                                         \
+        char rewritten[PATH_MAX];                                             \
+        const char *p = shm_path(#name, path, rewritten);                     \
+        if (!p)                                                               \
+            return fail;                                                      \
+        if (shm_is_root(path, p))                                             \
+            return on_root;                                                   \
+        __typeof__(name) *next = real_next(&name##_next, #name);              \
+        if (!next)                                                            \
+            errno = ENOSYS;                                                   \
+        return next ? next args : fail;                                       \
+    }                                                                         \
+    SHMR_EXPORT ret name params                                               \
+    {                                                                         \
+        const char *p = path;                                                 \
+        __typeof__(name) *next = next_untouched(&name##_next, p);             \
+        return next ? next args : name##_rewrite args;                        \
+    }
+
 /* For symbols every supported glibc has: ENOSYS should one be missing. */
 #define PATH_CALL(ret, fail, name, params, args) PATH_CALL_OR(ret, fail, name, params, args, (errno = ENOSYS, fail))
 

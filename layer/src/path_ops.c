@@ -1,6 +1,7 @@
 /* Calls that change or probe directory entries by path. */
 
 #include "path_calls.h"
+#include "virtual_root.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,12 +22,14 @@ PATH_CALL(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, 
 /* Python's shutil.copy chmods its destination; os.chown, os.truncate,
    os.utime and coreutils' chmod/truncate/touch -d/realpath/readlink -f
    reach these. */
-PATH_CALL(int, -1, chmod, (const char *path, mode_t mode), (p, mode))
-PATH_CALL(int, -1, fchmodat, (int dirfd, const char *path, mode_t mode, int flags), (dirfd, p, mode, flags))
-PATH_CALL(int, -1, chown, (const char *path, uid_t uid, gid_t gid), (p, uid, gid))
-PATH_CALL(int, -1, lchown, (const char *path, uid_t uid, gid_t gid), (p, uid, gid))
-PATH_CALL(int, -1, fchownat, (int dirfd, const char *path, uid_t uid, gid_t gid, int flags),
-          (dirfd, p, uid, gid, flags))
+PATH_CALL_ROOT(int, -1, chmod, (const char *path, mode_t mode), (p, mode), virtual_root_chmod())
+PATH_CALL_ROOT(int, -1, fchmodat, (int dirfd, const char *path, mode_t mode, int flags), (dirfd, p, mode, flags),
+               virtual_root_chmod())
+PATH_CALL_ROOT(int, -1, chown, (const char *path, uid_t uid, gid_t gid), (p, uid, gid), virtual_root_chown(uid, gid))
+PATH_CALL_ROOT(int, -1, lchown, (const char *path, uid_t uid, gid_t gid), (p, uid, gid),
+               virtual_root_chown(uid, gid))
+PATH_CALL_ROOT(int, -1, fchownat, (int dirfd, const char *path, uid_t uid, gid_t gid, int flags),
+               (dirfd, p, uid, gid, flags), virtual_root_chown(uid, gid))
 PATH_CALL(int, -1, truncate, (const char *path, off_t len), (p, len))
 PATH_CALL(int, -1, truncate64, (const char *path, off64_t len), (p, len))
 PATH_CALL(int, -1, utimensat, (int dirfd, const char *path, const struct timespec times[2], int flags),
@@ -48,24 +51,14 @@ PATH_CALL(int, -1, chdir, (const char *path), (p))
 
 /* The virtual /dev/shm stands for a mount point: like the real one it
    cannot be removed or renamed, however it is spelled ("/dev/shm/",
-   "/dev/shm//"), which also keeps the redirect directory in place for
-   every other process. */
-static int is_virtual_root(const char *original, const char *rewritten)
-{
-    if (original == rewritten)
-        return 0;
-    original += 8;
-    while (*original == '/')
-        original++;
-    return *original == '\0';
-}
-
+   "/dev/shm//", "/dev/shm/../shm"), which also keeps the redirect
+   directory in place for every other process. */
 /* PATH rewritten into BUF for OP; NULL with errno set when the rewrite
    fails or (when ROOT_BUSY) PATH is the virtual /dev/shm itself. */
 static const char *rewrite_busy(const char *op, const char *path, char buf[PATH_MAX], int root_busy)
 {
     const char *p = shm_path(op, path, buf);
-    if (p && root_busy && is_virtual_root(path, p)) {
+    if (p && root_busy && shm_is_root(path, p)) {
         errno = EBUSY;
         return NULL;
     }

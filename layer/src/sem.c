@@ -4,6 +4,7 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
+#include "owner.h"
 #include "semtab.h"
 #include "sys.h"
 
@@ -75,17 +76,23 @@ static void close_keep_errno(int fd)
     errno = saved;
 }
 
-/* Creates "<dir>/sem.XXXXXX" with the caller's mode (so the umask applies
+/* Creates "sem.XXXXXX" in the object directory (relative to DIRFD, or
+   "<dir>/sem.XXXXXX" by path) with the caller's mode (so the umask applies
    exactly as for the final file) holding INIT. */
-static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mode, const sem_t *init)
+static int create_temp(const struct shm_target *t, int dirfd, char tmp[PATH_MAX], mode_t mode, const sem_t *init)
 {
-    memcpy(tmp, t->dir, t->len);
-    memcpy(tmp + t->len, "/sem.", 5);
-    char *suffix = tmp + t->len + 5;
+    size_t at = 0;
+    if (dirfd == AT_FDCWD) {
+        memcpy(tmp, t->dir, t->len);
+        tmp[t->len] = '/';
+        at = t->len + 1;
+    }
+    memcpy(tmp + at, "sem.", 4);
+    char *suffix = tmp + at + 4;
     suffix[6] = '\0';
     for (int tries = 0; tries < TEMP_TRIES; tries++) {
         temp_suffix(suffix);
-        int fd = sys_openat(AT_FDCWD, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        int fd = sys_openat(dirfd, tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0) {
             if (errno == EEXIST)
                 continue;
@@ -94,10 +101,11 @@ static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mo
         if (write_all(fd, init, sizeof *init) != 0) {
             close_keep_errno(fd);
             int saved = errno;
-            sys_unlink(tmp);
+            sys_unlinkat(dirfd, tmp);
             errno = saved;
             return -1;
         }
+        owner_tag(t, fd);
         return fd;
     }
     errno = EAGAIN;
@@ -110,8 +118,10 @@ static int create_temp(const struct shm_target *t, char tmp[PATH_MAX], mode_t mo
 static atomic_int no_tmpfile;
 
 /* A new semaphore's file before it is published under its name: unnamed
-   (O_TMPFILE, TMP empty) or under a temporary name. */
+   (O_TMPFILE, TMP empty) or under a temporary name, in the object
+   directory (DIRFD, or AT_FDCWD when names are full paths). */
 struct draft {
+    int dirfd;
     int fd;
     char tmp[PATH_MAX];
 };
@@ -124,12 +134,13 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
     if (!atomic_load_explicit(&no_tmpfile, memory_order_relaxed)) {
         d->tmp[0] = '\0';
         /* The caller's mode, so the umask applies exactly as with a name. */
-        d->fd = sys_openat(AT_FDCWD, t->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
+        d->fd = sys_openat(d->dirfd, d->dirfd == AT_FDCWD ? t->dir : ".", O_TMPFILE | O_RDWR | O_CLOEXEC, mode);
         if (d->fd >= 0) {
             if (write_all(d->fd, init, sizeof *init) != 0) {
                 close_keep_errno(d->fd);
                 return -1;
             }
+            owner_tag(t, d->fd);
             return 0;
         }
         /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */
@@ -137,17 +148,17 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
             return -1;
         atomic_store_explicit(&no_tmpfile, 1, memory_order_relaxed);
     }
-    d->fd = create_temp(t, d->tmp, mode, init);
+    d->fd = create_temp(t, d->dirfd, d->tmp, mode, init);
     return d->fd < 0 ? -1 : 0;
 }
 
-/* Gives the draft the name PATH, atomically; EEXIST if it is taken.  An
-   unnamed file is linked through /proc (linkat's AT_EMPTY_PATH would need
-   CAP_DAC_READ_SEARCH). */
-static int draft_publish(const struct draft *d, const char *path)
+/* Gives the draft the name AT (in its directory), atomically; EEXIST if it
+   is taken.  An unnamed file is linked through /proc (linkat's
+   AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
+static int draft_publish(const struct draft *d, const char *at)
 {
     if (d->tmp[0])
-        return sys_link(d->tmp, path);
+        return sys_linkat(d->dirfd, d->tmp, d->dirfd, at, 0);
     char proc[32] = "/proc/self/fd/";
     char digits[12];
     int n = 0;
@@ -157,14 +168,14 @@ static int draft_publish(const struct draft *d, const char *path)
     while (n > 0)
         *p++ = digits[--n];
     *p = '\0';
-    return (int)syscall(SYS_linkat, AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+    return sys_linkat(AT_FDCWD, proc, d->dirfd, at, AT_SYMLINK_FOLLOW);
 }
 
 static void draft_discard(const struct draft *d)
 {
     int saved = errno;
     if (d->tmp[0])
-        sys_unlink(d->tmp);
+        sys_unlinkat(d->dirfd, d->tmp);
     close(d->fd);
     errno = saved;
 }
@@ -198,13 +209,15 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
             return SEM_FAILED;
         debug_op("sem_open", name, path);
     }
+    int dirfd;
+    const char *at = object_at(t, path, &dirfd);
 
     int creating = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
     for (;;) {
         if (!creating) {
             /* Like glibc: the caller's other flags pass through. */
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
-            int fd = sys_openat(AT_FDCWD, path, flags, 0);
+            int fd = sys_openat(dirfd, at, flags, 0);
             if (fd >= 0)
                 return open_existing(fd);
             if (!(oflag & O_CREAT) || errno != ENOENT)
@@ -223,6 +236,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         init.fields.data = value;
         init.fields.private_flag = GLIBC_FUTEX_SHARED;
         struct draft d;
+        d.dirfd = dirfd;
         if (draft_create(t, &d, mode, &init.sem) != 0)
             return SEM_FAILED;
         /* Map before publishing, so nobody can see the name without the
@@ -231,7 +245,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         sem_t *result = SEM_FAILED;
         int retry = 0, again = 0;
         if (m != MAP_FAILED) {
-            if (draft_publish(&d, path) == 0) {
+            if (draft_publish(&d, at) == 0) {
                 result = semtab_add(d.fd, m);
             } else {
                 int saved = errno;

@@ -7,9 +7,10 @@
    and every first store to a page then runs the file system's page_mkwrite
    (block reservation, journal) inside the page fault: the first write of
    a segment runs at a fraction of tmpfs speed, and a full disk shows up as
-   SIGBUS at some later store.  fallocate instead allocates the whole range
+   SIGBUS at some later store.  fallocate instead allocates the grown range
    at once (and sets the size), so the first write runs faster than on tmpfs
-   and a full disk fails the ftruncate with ENOSPC.
+   and a full disk fails the ftruncate with ENOSPC.  A grow that fails is
+   rolled back: size, blocks and free space stay as they were.
 
    Only descriptors returned by shm_open while redirecting are concerned.
    They are recorded by number with their file's device and inode; close is
@@ -72,14 +73,23 @@ static __attribute__((noinline, cold)) int ftruncate_slow(int fd, off_t len)
     }
     if (len <= st.st_size)
         return real_ftruncate(fd, len);
-    if (syscall(SYS_fallocate, fd, 0, (off_t)0, len) == 0)
+    /* Only the new range: what lies below the old size is the object's
+       business, and a rollback must not have to guess which of it was
+       allocated before. */
+    if (syscall(SYS_fallocate, fd, 0, st.st_size, len - st.st_size) == 0)
         return 0;
     /* A full disk is the answer; anything else (a file system without
        fallocate, a descriptor not open for writing, a size over the limit)
        is left to ftruncate, for its own errno. */
-    if (errno == ENOSPC || errno == EDQUOT)
-        return -1;
-    return real_ftruncate(fd, len);
+    if (errno != ENOSPC && errno != EDQUOT)
+        return real_ftruncate(fd, len);
+    /* ext4 keeps what it did allocate, and may have moved the size up with
+       it: truncating back to the old size frees every block past it, so a
+       failed grow costs nothing, as on tmpfs. */
+    int err = errno;
+    real_ftruncate(fd, st.st_size);
+    errno = err;
+    return -1;
 }
 
 /* The common case is one bound check, one load of the descriptor's slot,

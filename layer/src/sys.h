@@ -16,19 +16,24 @@ static inline int sys_openat(int dirfd, const char *path, int flags, mode_t mode
     return (int)syscall(SYS_openat, dirfd, path, flags, mode);
 }
 
-static inline int sys_unlink(const char *path)
+static inline int sys_unlinkat(int dirfd, const char *path)
 {
-    return (int)syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+    return (int)syscall(SYS_unlinkat, dirfd, path, 0);
 }
 
-static inline int sys_link(const char *from, const char *to)
+static inline int sys_linkat(int fromfd, const char *from, int tofd, const char *to, int flags)
 {
-    return (int)syscall(SYS_linkat, AT_FDCWD, from, AT_FDCWD, to, 0);
+    return (int)syscall(SYS_linkat, fromfd, from, tofd, to, flags);
 }
 
 static inline int sys_mkdir(const char *path, mode_t mode)
 {
     return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+}
+
+static inline int sys_dup3(int from, int to, int flags)
+{
+    return (int)syscall(SYS_dup3, from, to, flags);
 }
 
 static inline int sys_fchmod(int fd, mode_t mode)

@@ -38,6 +38,18 @@ f
 g" sh -c 'realpath /dev/shm/d && readlink -f /dev/shm/d && cd /dev/shm/d && ls'
 expect "rm -r, df" "ok" sh -c 'rm -r /dev/shm/d && [ ! -e /dev/shm/d ] && df /dev/shm >/dev/null && echo ok'
 
+expect "ls -la lists . and .. (that is /dev)" "drwxrwxrwt .
+drwxr-xr-x ..
+-rw-r--r-- x" sh -c 'umask 022 && : > /dev/shm/x && ls -la /dev/shm | awk "NR > 1 { print substr(\$1, 1, 10), \$NF }"'
+expect "stat /dev/shm/. and /dev/shm/.. (= /dev)" "same same" sh -c \
+    '[ "$(stat -c %d:%i /dev/shm/.)" = "$(stat -c %d:%i /dev/shm)" ] && a=same; [ "$(stat -c %d:%i /dev/shm/..)" = "$(stat -c %d:%i /dev)" ] && b=same; echo $a $b'
+expect "chmod, chown of /dev/shm leave it sticky and writable by all" "1777 0" sh -c \
+    'chmod 700 /dev/shm && chown nobody /dev/shm && stat -c "%a %u" /dev/shm'
+expect "python: os.scandir" "['x'] [True]" python3 -c '
+import os
+entries = list(os.scandir("/dev/shm"))
+print([e.name for e in entries], [e.is_file() for e in entries])
+os.unlink("/dev/shm/x")'
 expect "python: open, listdir, shutil.copy/copy2, rmtree, statvfs, mkdtemp" "['d']
 ok" python3 -c '
 import os, shutil, tempfile

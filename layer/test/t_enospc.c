@@ -7,15 +7,64 @@
 #include <sys/mman.h>
 #include <sys/statfs.h>
 
+static unsigned long long free_blocks(void)
+{
+    struct statfs fs = { 0 };
+    fsync(1);
+    syscall(SYS_sync);
+    statfs("/tmp", &fs);
+    return (unsigned long long)fs.f_bfree;
+}
+
+/* A grow past the free space fails and leaves the object and the disk as
+   they were: no partial allocation stays behind. */
+static void rollback(void)
+{
+    char name[64];
+    uniq(name, sizeof name, "rollback");
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    check(fd >= 0 && ftruncate(fd, 1 << 20) == 0, "an existing 1 MiB object");
+    struct stat before = { 0 }, after = { 0 };
+    syscall(SYS_fstat, fd, &before);
+    unsigned long long free_before = free_blocks();
+    struct statfs fs = { 0 };
+    statfs("/tmp", &fs);
+    off_t past = before.st_size + (off_t)(fs.f_bfree * fs.f_bsize) + (1 << 20);
+    CHECK_ERR(ftruncate(fd, past), -1, ENOSPC, "growing it past the free space -> ENOSPC");
+    syscall(SYS_fstat, fd, &after);
+    unsigned long long free_after = free_blocks();
+    check(after.st_size == before.st_size, "its size is as before (%lld, was %lld)", (long long)after.st_size,
+          (long long)before.st_size);
+    check(after.st_blocks == before.st_blocks, "its allocated blocks are as before (%lld, was %lld)",
+          (long long)after.st_blocks, (long long)before.st_blocks);
+    check(free_after == free_before, "the file system's free blocks are as before (%llu, was %llu)", free_after,
+          free_before);
+    char half[64];
+    uniq(half, sizeof half, "rollback-half");
+    int fd2 = shm_open(half, O_CREAT | O_EXCL | O_RDWR, 0600);
+    off_t size = (off_t)(fs.f_bavail * fs.f_bsize / 2);
+    check(fd2 >= 0 && ftruncate(fd2, size) == 0, "then an object of half the free space (%lld KiB) fits",
+          (long long)size / 1024);
+    struct stat st = { 0 };
+    syscall(SYS_fstat, fd2, &st);
+    check(st.st_blocks * 512 >= size, "... with its blocks reserved (%lld KiB)", (long long)st.st_blocks / 2);
+    close(fd2);
+    shm_unlink(half);
+    close(fd);
+    shm_unlink(name);
+}
+
 int main(void)
 {
     struct statfs fs = { 0 };
-    check(statfs("/tmp", &fs) == 0 && (unsigned long long)fs.f_blocks * fs.f_bsize < 64ull << 20,
+    int small = statfs("/tmp", &fs) == 0 && (unsigned long long)fs.f_blocks * fs.f_bsize < 64ull << 20;
+    check(small,
           "/tmp is a small file system (%llu KiB)", (unsigned long long)fs.f_blocks * fs.f_bsize / 1024);
     check(redirected(), "no /dev/shm: objects go to %s", object_dir());
     char name[64], name2[64];
     uniq(name, sizeof name, "full");
     uniq(name2, sizeof name2, "full2");
+    rollback();
     sem_t *before = sem_open(name, O_CREAT, 0600, 1);
     check(before != SEM_FAILED, "a semaphore created before the disk fills up");
 

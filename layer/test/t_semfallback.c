@@ -85,11 +85,14 @@ int main(void)
     sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0666, 3);
     umask(old);
     check(s != SEM_FAILED, "sem_open O_CREAT|O_EXCL creates %s", file);
-    struct stat st;
-    check(raw_stat(file, &st) == 0 && (st.st_mode & 07777) == 0640 && st.st_size == 32,
+    struct stat st = { 0 };
+    int stated = raw_stat(file, &st) == 0;
+    check(stated && (st.st_mode & 07777) == 0640 && st.st_size == 32,
           "32 bytes, mode 0666 & ~umask 027 = 0640 (got %o)", (unsigned)(st.st_mode & 07777));
+    /* Read before check(): its arguments are evaluated in no set order. */
     int v = -1;
-    check(s != SEM_FAILED && sem_getvalue(s, &v) == 0 && v == 3, "initial value 3 (got %d)", v);
+    int got = s != SEM_FAILED && sem_getvalue(s, &v) == 0;
+    check(got && v == 3, "initial value 3 (got %d)", v);
     CHECK_ERR(sem_open(name, O_CREAT | O_EXCL, 0600, 0), SEM_FAILED, EEXIST, "O_CREAT|O_EXCL again -> EEXIST");
     check(sem_open(name, O_CREAT, 0600, 0) == s, "O_CREAT opens the existing one, same address");
     if (redirected())
@@ -114,7 +117,8 @@ int main(void)
         failed += !WIFEXITED(status) || WEXITSTATUS(status) != 0;
     sem_t *r = sem_open(race, 0);
     v = -1;
-    check(failed == 0 && r != SEM_FAILED && sem_getvalue(r, &v) == 0 && v == KIDS,
+    got = r != SEM_FAILED && sem_getvalue(r, &v) == 0;
+    check(failed == 0 && got && v == KIDS,
           "%d racing O_CREAT openers: %d posts seen (failed %d)", KIDS, v, failed);
     if (r != SEM_FAILED)
         sem_close(r);

@@ -4,7 +4,8 @@
 cloud assembly (manifest.json, templates, asset manifests) -> each AWS::Lambda::Function: its code asset at
 /var/task, its layers unpacked in order into /opt, the environment from the template plus Lambda's own ->
 test/sandbox/lambda-sandbox.sh (Lambda's /dev without shm, read-only root, a 512 MiB ext4 /tmp, uid 993) ->
-the real runtime interface client (awslambdaric) talking to the Runtime API served by runtime_api.py.
+AWS's Runtime Interface Emulator (aws-lambda-rie, found by rie.py) running the real runtime interface client
+(awslambdaric) there, for one invocation or a series of them in one environment (environment.py).
 
     invoker.py run --assembly DIR [--only SUBSTRING] [--json FILE]
     invoker.py run --app 'COMMAND' [...]        synthesizes first (COMMAND runs with CDK_OUTDIR set)
@@ -14,7 +15,6 @@ import glob
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,7 +28,9 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(REPO, 'examples', 'functions'))
 
-from runtime_api import Outcome, RuntimeApi  # noqa: E402
+import rie  # noqa: E402
+from environment import Deployment, Environment, EnvironmentFailed  # noqa: E402
+from outcome import Outcome  # noqa: E402,F401  (callers build Outcomes through the invoker)
 
 CACHE = os.environ.get('CLM_CACHE_DIR', '/var/cache/cdk-lambda-multiprocessing')
 SANDBOX = os.path.join(REPO, 'test', 'sandbox', 'lambda-sandbox.sh')
@@ -46,6 +48,10 @@ AL2023_RUNTIMES = ('python3.12', 'python3.13', 'python3.14')
 
 class InvokerError(Exception):
     """Something the invoker cannot do with this assembly or on this machine; the message says what."""
+
+
+class MissingPython(InvokerError):
+    """This machine has no interpreter for a runtime: its functions are reported as not run, not failed."""
 
 
 # --- the cloud assembly ------------------------------------------------------------------------------------
@@ -209,17 +215,17 @@ def _host_python(minor):
                         key=lambda p: [int(x) for x in os.path.basename(p).split('.') if x.isdigit()])
     candidates = [c for c in candidates if os.path.isfile(os.path.join(c, 'bin', 'python3'))]
     if not candidates:
-        raise InvokerError('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
+        raise MissingPython('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
     return candidates[-1]
 
 
 def _rootfs(name):
     if not os.path.isfile(ENSURE_ROOTFS):
         raise InvokerError('%s is missing' % ENSURE_ROOTFS)
-    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
+    # Its progress (a first build takes minutes) goes to our stderr as it happens; stdout is the path.
+    proc = subprocess.run(['bash', ENSURE_ROOTFS, name], stdout=subprocess.PIPE, universal_newlines=True)
     if proc.returncode != 0:
-        raise InvokerError('root filesystem %s could not be had:\n%s' % (name, proc.stderr.strip()))
+        raise InvokerError('root filesystem %s could not be had (test/rootfs/ensure.sh said why, above)' % name)
     return proc.stdout.strip()
 
 
@@ -287,7 +293,7 @@ class Result:
         self.duration, self.init_duration, self.logs = duration, init_duration, logs
 
 
-def lambda_environment(spec, platform, api_address):
+def lambda_environment(spec, platform):
     env = {
         'AWS_LAMBDA_FUNCTION_NAME': spec.name,
         'AWS_LAMBDA_FUNCTION_VERSION': '$LATEST',
@@ -311,55 +317,24 @@ def lambda_environment(spec, platform, api_address):
     }
     env.update(spec.env)
     env['_HANDLER'] = spec.handler
-    env['AWS_LAMBDA_RUNTIME_API'] = api_address
     return env
 
 
-def sandbox_command(spec, platform, task_dir, opt_dir, ric_dir, env):
-    cmd = ['bash', SANDBOX, '--tmp-image', '512', '--read-only', '--user', '%d:%d' % (LAMBDA_UID, LAMBDA_GID),
-           '--bind', task_dir + ':/var/task:ro', '--bind', opt_dir + ':/opt:ro',
-           '--bind', ric_dir + ':/var/runtime:ro', '--workdir', '/var/task']
-    if platform.rootfs:
-        cmd += ['--rootfs', platform.rootfs]
-    if platform.lang_dir:
-        cmd += ['--bind', platform.lang_dir + ':/var/lang:ro']
-    cmd += ['--', '/usr/bin/env', '-i'] + ['%s=%s' % kv for kv in sorted(env.items())]
-    return cmd + [platform.python, '-m', 'awslambdaric', spec.handler]
-
-
-def _session_members(sid):
-    members = []
-    for entry in os.listdir('/proc'):
-        if not entry.isdigit():
-            continue
-        try:
-            with open('/proc/%s/stat' % entry) as f:
-                fields = f.read().rsplit(')', 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid:
-            members.append(int(entry))
-    return members
-
-
-def _stop(proc):
-    """Ends the runtime and whatever it forked, leaving the sandbox script to clean its /tmp image up."""
-    for pid in _session_members(proc.pid):
-        if pid != proc.pid:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+def emulator(arch, log=print):
+    """aws-lambda-rie for `arch` on this machine (found or built once: see rie.py)."""
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        return rie.find(arch, CACHE, log=log)
+    except rie.RieNotFound as e:
+        raise InvokerError(str(e))
 
 
-def run_function(spec, event, work_dir, platform=None):
+def deploy(spec, work_dir, platform=None, log=print):
+    """Lays the function out under `work_dir` (its code at /var/task, its layers in /opt) and returns the
+    Deployment that environment.Environment runs, the platform that stands in for its runtime, and the
+    function's directory."""
     platform = platform or platform_for(spec.runtime, spec.arch)
     ric_dir = runtime_client(platform)
+    rie_binary = emulator(spec.arch, log)
     fn_dir = os.path.join(work_dir, spec.path.replace('/', '_'))
     shutil.rmtree(fn_dir, ignore_errors=True)
     task_dir, opt_dir = os.path.join(fn_dir, 'task'), os.path.join(fn_dir, 'opt')
@@ -367,33 +342,36 @@ def run_function(spec, event, work_dir, platform=None):
     os.makedirs(opt_dir)
     for layer in spec.layers:
         unpack(layer, opt_dir)
-    api = RuntimeApi('arn:aws:lambda:us-east-1:123456789012:function:' + spec.name).start()
-    log_path = os.path.join(fn_dir, 'log.txt')
-    started = time.monotonic()
-    try:
-        env = lambda_environment(spec, platform, api.address)
-        with open(log_path, 'wb') as log:
-            proc = subprocess.Popen(sandbox_command(spec, platform, task_dir, opt_dir, ric_dir, env),
-                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True, env={'PATH': os.environ.get('PATH', '/usr/bin:/bin')})
-            # qemu makes an arm64 interpreter several times slower to start and to run.
-            slowdown = 8 if platform.emulated else 1
-            try:
-                outcome, duration = api.invoke(event, spec.timeout * slowdown, lambda: proc.poll() is not None,
-                                               init_timeout_s=10 * slowdown)
-            finally:
-                # What the runtime wrote, without the sandbox shell's notice of the kill that follows.
-                log.flush()
-                logged = os.path.getsize(log_path)
-                _stop(proc)
-        if outcome.kind == 'crash':
-            outcome.error['errorMessage'] = 'Runtime exited with status %s before answering' % proc.returncode
-    finally:
-        api.close()
-    init = api.first_poll_at - started if api.first_poll_at is not None else None
-    with open(log_path, 'rb') as f:
-        logs = f.read(logged).decode(errors='replace')
-    return Result(spec, platform, outcome, duration, init, logs)
+    binds = [task_dir + ':/var/task:ro', opt_dir + ':/opt:ro', ric_dir + ':/var/runtime:ro']
+    if platform.lang_dir:
+        binds.append(platform.lang_dir + ':/var/lang:ro')
+    # qemu makes an arm64 interpreter several times slower to start and to run.
+    deployment = Deployment(spec.handler, spec.timeout, lambda_environment(spec, platform), platform.python,
+                            rie_binary, binds, rootfs=platform.rootfs, slowdown=8 if platform.emulated else 1,
+                            user='%d:%d' % (LAMBDA_UID, LAMBDA_GID))
+    return deployment, platform, fn_dir
+
+
+def environment(spec, work_dir, runtimes=1, platform=None, log=print, env=None, **options):
+    """One execution environment of the function, for a series of invocations (see environment.py):
+
+        with invoker.environment(spec, work) as env:
+            env.invoke(event_1); env.invoke(event_2)
+
+    `env` adds variables to the function's environment; `options` go to Environment (timeouts, tmp_mib). The
+    returned Environment also carries `platform`, the interpreter and filesystem that run it here."""
+    deployment, platform, fn_dir = deploy(spec, work_dir, platform, log)
+    deployment.env.update(env or {})
+    execution_environment = Environment(deployment, os.path.join(fn_dir, 'logs'), runtimes=runtimes, **options)
+    execution_environment.platform = platform
+    return execution_environment
+
+
+def run_function(spec, event, work_dir, platform=None):
+    """One cold invocation in a fresh environment, as the demo and the example tests run each function."""
+    with environment(spec, work_dir, platform=platform) as env:
+        inv = env.invoke(event)
+    return Result(spec, env.platform, inv.outcome, inv.duration_s, inv.init_s, inv.logs)
 
 
 # --- what each function must do ---------------------------------------------------------------------------
@@ -534,6 +512,7 @@ def main(argv=None):
     if args.app:
         assembly = os.path.join(args.work, 'cdk.out')
         started = time.monotonic()
+        print('synthesizing: %s' % args.app, flush=True)
         synth(args.app, assembly)
         print('synthesized %s in %.1fs' % (assembly, time.monotonic() - started), flush=True)
     specs = load_assembly(assembly)
@@ -545,13 +524,21 @@ def main(argv=None):
     expected = expected_results()
     failures, records = 0, []
     with FanoutServer() as server:
-        for spec in specs:
+        for number, spec in enumerate(specs, 1):
+            if len(specs) > 1:
+                print('[%d/%d] %s (%s %s) ...' % (number, len(specs), spec.path, spec.runtime, spec.arch), flush=True)
             if spec.arch in args.skip_arch:
                 print('not run %s (%s %s): --skip-arch %s' % (spec.path, spec.runtime, spec.arch, spec.arch),
                       flush=True)
                 records.append({'path': spec.path, 'status': 'not run'})
                 continue
-            result = run_function(spec, {'url': server.url}, args.work)
+            try:
+                platform = platform_for(spec.runtime, spec.arch)
+            except MissingPython as e:
+                print('not run %s (%s %s): %s' % (spec.path, spec.runtime, spec.arch, e), flush=True)
+                records.append({'path': spec.path, 'status': 'not run'})
+                continue
+            result = run_function(spec, {'url': server.url}, args.work, platform)
             problems = check(result, expected)
             failures += bool(problems)
             print(describe(result, problems), flush=True)
@@ -572,6 +559,6 @@ def main(argv=None):
 if __name__ == '__main__':
     try:
         sys.exit(main())
-    except InvokerError as e:
+    except (InvokerError, EnvironmentFailed) as e:
         print('invoker: %s' % e, file=sys.stderr)
         sys.exit(2)

@@ -1,5 +1,6 @@
-"""The invoker's parts: the Runtime API against the real awslambdaric, the cloud assembly reader, the checks,
-and the sandboxed run of a function that times out or crashes."""
+"""The invoker's parts: how the emulator's answers become outcomes (a response, an error, a timeout, a crash,
+an init error) with the real aws-lambda-rie and awslambdaric, the cloud assembly reader, the checks, and the
+sandbox."""
 import json
 import os
 import subprocess
@@ -10,8 +11,8 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import environment  # noqa: E402
 import invoker  # noqa: E402
-from runtime_api import RuntimeApi  # noqa: E402
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason='the sandbox needs root')
 
@@ -37,25 +38,15 @@ HANDLERS = textwrap.dedent('''
 
 
 def run_plain(tmp_path, handler, timeout=5, extra_module=None):
-    """The runtime client as a plain process (no sandbox) against the emulated Runtime API."""
-    platform = host_platform()
-    ric = invoker.runtime_client(platform)
-    (tmp_path / 'fns.py').write_text(HANDLERS)
+    """One invocation of a handler of HANDLERS (or of `broken.py`) through the emulator, in the sandbox."""
+    spec = sandboxed_spec(tmp_path, handler, timeout)
     if extra_module:
-        (tmp_path / 'broken.py').write_text(extra_module)
-    api = RuntimeApi().start()
-    env = {'AWS_LAMBDA_RUNTIME_API': api.address, 'PYTHONPATH': '%s:%s' % (tmp_path, ric), 'PATH': '/usr/bin:/bin'}
-    python = os.path.join(platform.lang_dir, 'bin', 'python3')
-    proc = subprocess.Popen([python, '-m', 'awslambdaric', handler], cwd=str(tmp_path), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        return api.invoke({'n': 1}, timeout, lambda: proc.poll() is not None)
-    finally:
-        proc.kill()
-        proc.wait()
-        api.close()
+        (tmp_path / 'cdk.out' / 'asset.code' / 'broken.py').write_text(extra_module)
+    res = invoker.run_function(spec, {'n': 1}, str(tmp_path / 'work'))
+    return res.outcome, res.duration
 
 
+@needs_root
 def test_a_response_reaches_the_caller(tmp_path):
     outcome, duration = run_plain(tmp_path, 'fns.ok')
     assert outcome.kind == 'response'
@@ -64,6 +55,7 @@ def test_a_response_reaches_the_caller(tmp_path):
     assert duration is not None and duration < 5
 
 
+@needs_root
 def test_a_raised_exception_is_an_error_with_its_type_and_trace(tmp_path):
     outcome, _ = run_plain(tmp_path, 'fns.fail')
     assert outcome.kind == 'error'
@@ -72,6 +64,7 @@ def test_a_raised_exception_is_an_error_with_its_type_and_trace(tmp_path):
     assert any('raise ValueError' in line for line in outcome.error['stackTrace'])
 
 
+@needs_root
 def test_a_slow_handler_times_out(tmp_path):
     outcome, duration = run_plain(tmp_path, 'fns.slow', timeout=1)
     assert outcome.kind == 'timeout'
@@ -79,30 +72,32 @@ def test_a_slow_handler_times_out(tmp_path):
     assert duration == 1
 
 
+@needs_root
 def test_a_runtime_that_exits_is_a_crash(tmp_path):
-    outcome, duration = run_plain(tmp_path, 'fns.crash')
+    outcome, _ = run_plain(tmp_path, 'fns.crash')
     assert outcome.kind == 'crash'
-    assert duration is None
+    assert 'exit status 3' in outcome.error['errorMessage']
 
 
+@needs_root
 def test_an_import_error_is_an_init_error(tmp_path):
     outcome, _ = run_plain(tmp_path, 'broken.handler', extra_module='import no_such_module\n')
     assert outcome.kind == 'init-error'
     assert outcome.error['errorType'].startswith('Runtime.ImportModuleError')
 
 
-def test_unknown_paths_and_request_ids_are_refused():
-    import urllib.error
-    import urllib.request
-    api = RuntimeApi().start()
-    try:
-        for path, code in (('/2018-06-01/runtime/invocation/nope/response', 400), ('/elsewhere', 404)):
-            req = urllib.request.Request('http://%s%s' % (api.address, path), data=b'{}', method='POST')
-            with pytest.raises(urllib.error.HTTPError) as err:
-                urllib.request.urlopen(req, timeout=5)
-            assert err.value.code == code
-    finally:
-        api.close()
+@pytest.mark.parametrize('status,body,kind', [
+    (200, b'{"sum": 1}', 'response'),
+    (200, b'"text"', 'response'),
+    (200, b'{"errorMessage": "bad", "errorType": "ValueError", "requestId": "r", "stackTrace": []}', 'error'),
+    (200, b'Task timed out after 2.00 seconds', 'timeout'),
+    (502, b'{"errorType":"Runtime.ExitError","errorMessage":"RequestId: r Error: Runtime exited with error: '
+          b'signal: segmentation fault"}', 'crash'),
+    (502, b'{"errorMessage": "No module named x", "errorType": "Runtime.ImportModuleError"}', 'init-error'),
+    (500, b'', 'crash'),
+])
+def test_the_emulators_answers_become_lambdas_outcomes(status, body, kind):
+    assert environment.outcome_of(status, body).kind == kind
 
 
 # --- the cloud assembly ---------------------------------------------------------------------------------------
@@ -185,9 +180,8 @@ def test_a_directory_that_is_no_assembly_is_a_clear_error(tmp_path):
 def test_lambda_environment_keeps_the_template_and_adds_lambdas_own(tmp_path):
     [spec] = invoker.load_assembly(write_assembly(tmp_path / 'cdk.out', {
         'Environment': {'Variables': {'LD_PRELOAD': '/opt/lib/shm_redirect.so'}}}))
-    env = invoker.lambda_environment(spec, host_platform(), '127.0.0.1:9')
+    env = invoker.lambda_environment(spec, host_platform())
     assert env['LD_PRELOAD'] == '/opt/lib/shm_redirect.so'
-    assert env['AWS_LAMBDA_RUNTIME_API'] == '127.0.0.1:9'
     assert env['_HANDLER'] == 'app.handler'
     assert env['LAMBDA_TASK_ROOT'] == '/var/task'
     assert env['LD_LIBRARY_PATH'].endswith(':/opt/lib')
@@ -259,7 +253,7 @@ def test_a_sandboxed_crash_is_reported_with_the_exit_status_and_logs(tmp_path):
     spec = sandboxed_spec(tmp_path, 'fns.crash', 5)
     res = invoker.run_function(spec, {}, str(tmp_path / 'work'))
     assert res.outcome.kind == 'crash'
-    assert 'status 3' in res.outcome.error['errorMessage']
+    assert 'exit status 3' in res.outcome.error['errorMessage']
     assert 'about to die' in res.logs
 
 
@@ -288,3 +282,15 @@ def test_the_sandbox_is_lambda_like(tmp_path):
     assert 'shm' not in p['dev'] and 'null' in p['dev']
     assert (p['task'], p['opt'], p['tmp']) == (False, False, True)
     assert (p['cwd'], p['layer']) == ('/var/task', True)
+
+
+@needs_root
+def test_a_runtime_without_its_python_here_is_not_run_and_not_a_failure(tmp_path, monkeypatch, capsys):
+    out = write_assembly(tmp_path / 'cdk.out', {})
+    monkeypatch.setattr(invoker, 'PYENV', str(tmp_path / 'no-pyenv'))
+    records = tmp_path / 'records.json'
+    assert invoker.main(['run', '--assembly', out, '--work', str(tmp_path / 'work'), '--json', str(records)]) == 0
+    printed = capsys.readouterr().out
+    assert 'not run S/MyFunction (python3.12 x86_64): no Python 3.12 under' in printed
+    assert '0 passed, 0 failed, 1 not run' in printed
+    assert json.loads(records.read_text()) == [{'path': 'S/MyFunction', 'status': 'not run'}]

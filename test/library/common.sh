@@ -96,10 +96,12 @@ audit() { sh "$repo/layer/audit.sh" --arch "$1" "$2"; }
 
 # Runs COMMAND as Lambda would inside ROOTFS, with LIB's directory bound at /opt/lib (where the layer puts
 # it) and the Python suite at /opt/clm-tests/python; a clean environment, so nothing of the host leaks in.
+# A stage may add sandbox options of its own in $sandbox_options.
+sandbox_options=()
 in_rootfs() {
   local root=$1 lib=$2
   shift 2
-  "$sandbox" --rootfs "$root" --read-only --user "$lambda_user" \
+  "$sandbox" --rootfs "$root" --read-only --user "$lambda_user" "${sandbox_options[@]+"${sandbox_options[@]}"}" \
     --bind "$(dirname "$lib")":/opt/lib:ro --bind "$repo/test/python":/opt/clm-tests/python:ro -- \
     env -i PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 "$@"
 }

@@ -36,8 +36,9 @@ def sandbox_problems():
     for point, fstype in table:
         if point == "/tmp" and fstype == "tmpfs":
             problems.append("/tmp is a tmpfs (it is on disk on Lambda)")
-        # glibc before 2.34 takes any tmpfs it finds in the mount table as its shm directory.
-        if fstype == "tmpfs" and glibc_version() < (2, 34):
+        # glibc before 2.34 takes any tmpfs it finds in the mount table as its shm directory; one this user
+        # cannot write only turns ENOSYS into EACCES (test/library/run-eacces.sh), so it hides nothing.
+        if fstype == "tmpfs" and glibc_version() < (2, 34) and os.access(point, os.W_OK):
             problems.append("a tmpfs is mounted at %s, which glibc %d.%d would adopt" % ((point,) + glibc_version()))
     if LIBRARY not in os.environ.get("LD_PRELOAD", ""):
         problems.append("LD_PRELOAD does not name %s" % LIBRARY)

@@ -124,7 +124,10 @@ if [ "$arch" != "$host_arch" ]; then
 fi
 
 exec 9>"$cache/.$name.lock"
-flock 9
+if ! flock -n 9; then
+  log "waiting for another process that holds $cache/.$name.lock (building $name, most likely)"
+  flock 9
+fi
 if ! ready; then
   rm -rf "$cache/.$name.tmp."* "$cache/.$name.old."*
   work=$(mktemp -d "$cache/.$name.tmp.XXXXXX")

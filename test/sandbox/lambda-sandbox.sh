@@ -20,6 +20,9 @@ usage: lambda-sandbox.sh [options] [--] COMMAND [ARG...]
   --read-only          make the root filesystem read-only (/tmp stays writable), as on Lambda
   --user UID[:GID]     run COMMAND as this user (default: the caller)
   --workdir DIR        run COMMAND in DIR (default: the current directory when it exists inside, else /)
+  --root-tmpfs DIR     mount a tmpfs owned by root, mode 0755, at DIR: one the --user cannot write. glibc before
+                       2.34, finding no /dev/shm, takes the first tmpfs in /proc/mounts as its shm directory, so
+                       sem_open and shm_open then fail with EACCES (PermissionError: [Errno 13]) instead of ENOSYS
 
 Without --rootfs, the caller's directory stays visible even under /tmp: its top directory there (e.g.
 /tmp/clone for /tmp/clone/layer) is bound into the sandbox's fresh /tmp.
@@ -32,7 +35,7 @@ USAGE
 
 die() { echo "lambda-sandbox: $*" >&2; exit 2; }
 
-rootfs="" tmp_dir="" tmp_image_mib="" read_only=0 user="" workdir="" binds=()
+rootfs="" tmp_dir="" tmp_image_mib="" read_only=0 user="" workdir="" root_tmpfs="" binds=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --rootfs) rootfs=${2:?--rootfs needs a directory}; shift 2 ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
     --read-only) read_only=1; shift ;;
     --user) user=${2:?--user needs UID[:GID]}; shift 2 ;;
     --workdir) workdir=${2:?--workdir needs a directory}; shift 2 ;;
+    --root-tmpfs) root_tmpfs=${2:?--root-tmpfs needs a directory}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     --) shift; break ;;
     -*) die "unknown option $1 (see --help)" ;;
@@ -61,6 +65,8 @@ for spec in "${binds[@]+"${binds[@]}"}"; do
   case "$mode" in ''|ro) ;; *) die "--bind $spec: the only mode is ro" ;; esac
 done
 case "$workdir" in ''|/*) ;; *) die "--workdir takes an absolute path" ;; esac
+case "$root_tmpfs" in ''|/?*) ;; *) die "--root-tmpfs takes an absolute path other than /" ;; esac
+case "$root_tmpfs" in /dev|/dev/*|/tmp|/tmp/*|/proc|/proc/*) die "--root-tmpfs $root_tmpfs: not under /dev, /tmp or /proc, which the sandbox mounts itself" ;; esac
 
 scratch=$(mktemp -d /var/tmp/lambda-sandbox.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
@@ -78,7 +84,7 @@ fi
 # user's COMMAND keeps its own argv untouched.
 export LS_ROOTFS=${rootfs:+$(realpath "$rootfs")} LS_TMP_DIR=$(realpath "$tmp_dir") \
   LS_TMP_IMAGE=${tmp_image_mib:+$scratch/image/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
-  LS_WORKDIR=$workdir LS_CALLER_DIR=$PWD LS_SCRATCH=$scratch LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
+  LS_WORKDIR=$workdir LS_ROOT_TMPFS=$root_tmpfs LS_CALLER_DIR=$PWD LS_SCRATCH=$scratch LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
 unshare --mount --propagation private -- bash -c '
 set -euo pipefail
 r=${LS_ROOTFS:-}
@@ -113,6 +119,7 @@ while IFS= read -r spec; do
 done <<<"$LS_BINDS"
 
 mkdir -p "$r/tmp"
+[ -z "$LS_ROOT_TMPFS" ] || mkdir -p "$r$LS_ROOT_TMPFS"
 # The image gets a mount of its own, so that the loop device writing to it does not pin the root mount
 # writable (the kernel refuses to make a mount read-only while it has writers: EBUSY).
 if [ -n "$LS_TMP_IMAGE" ]; then
@@ -142,6 +149,10 @@ for move in "${moves[@]+"${moves[@]}"}"; do
   [ "$mode" != ro ] || mount -n -o remount,bind,ro "$r$dst"
 done
 
+if [ -n "$LS_ROOT_TMPFS" ]; then
+  mount -n -t tmpfs -o mode=755,uid=0,gid=0,size=1m,nosuid,nodev tmpfs "$r$LS_ROOT_TMPFS"
+fi
+
 # Lambda'"'"'s /dev: a handful of character devices and the fd links, nothing else, not writable.
 mount -t ramfs -o mode=755 ramfs "$r/dev"
 for node in null:3 zero:5 full:7 random:8 urandom:9; do
@@ -162,7 +173,7 @@ else
   workdir=$LS_CALLER_DIR
   [ -d "$r$workdir" ] || workdir=/
 fi
-unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_CALLER_DIR LS_SCRATCH LS_BINDS
+unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_ROOT_TMPFS LS_CALLER_DIR LS_SCRATCH LS_BINDS
 if [ -n "$r" ]; then
   if [ -n "$uid" ]; then
     exec chroot --userspec="$uid:$gid" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"

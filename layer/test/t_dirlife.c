@@ -1,0 +1,207 @@
+/* The redirect directory's lifetime in one process: a failure that may pass
+   (a full descriptor table) is not remembered, a directory removed between
+   two uses (rm -rf of it, or of /tmp's content) is made again, and once
+   checked the directory cannot be swapped for a symlink through a parent
+   that others can write. */
+#include "common.h"
+
+#include <dirent.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+static char base[128], dir[256];
+
+/* Removes DIR and what it holds (one level: all the library makes). */
+static void rm_rf(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        DIR *d = fdopendir(fd);
+        for (struct dirent *e; d && (e = readdir(d));)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                syscall(SYS_unlinkat, fd, e->d_name, 0);
+        if (d)
+            closedir(d);
+    }
+    syscall(SYS_unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
+}
+
+static int entries(const char *path)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    DIR *d = fdopendir(fd);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* sem_open + shm_open + both unlinks of fresh names; 0 when all worked. */
+static int use_once(const char *tag)
+{
+    char name[64];
+    uniq(name, sizeof name, tag);
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+    if (s == SEM_FAILED)
+        return -1;
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    int ok = fd >= 0 && sem_post(s) == 0;
+    if (fd >= 0)
+        close(fd);
+    sem_close(s);
+    ok = sem_unlink(name) == 0 && ok;
+    ok = shm_unlink(name) == 0 && ok;
+    return ok ? 0 : -1;
+}
+
+/* First use with the descriptor table full: that call fails with EMFILE,
+   the next one after descriptors are freed works. */
+static void fd_table_full(void)
+{
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    low.rlim_cur = 64;
+    setrlimit(RLIMIT_NOFILE, &low);
+    int fds[64], n = 0;
+    for (; n < 64; n++)
+        if ((fds[n] = (int)syscall(SYS_openat, AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+            break;
+    char name[64];
+    uniq(name, sizeof name, "emfile");
+    errno = 0;
+    sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+    int sem_err = s == SEM_FAILED ? errno : 0;
+    errno = 0;
+    int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+    int shm_err = fd < 0 ? errno : 0;
+    while (n > 0)
+        close(fds[--n]);
+    setrlimit(RLIMIT_NOFILE, &old);
+    check(sem_err == EMFILE && shm_err == EMFILE, "first use with the descriptor table full: EMFILE (got %d, %d)",
+          sem_err, shm_err);
+    check(use_once("after-emfile") == 0, "descriptors freed: sem_open and shm_open work");
+}
+
+/* rm -rf of the directory between two uses, then of /tmp's content. */
+static void removed_between_uses(void)
+{
+    check(use_once("first") == 0, "first use");
+    rm_rf(dir);
+    check(!raw_exists(dir), "%s removed after first use", dir);
+    int used = use_once("after-rm") == 0;
+    struct stat st = { 0 };
+    int made = raw_stat(dir, &st) == 0;
+    check(used && made && st.st_mode == (S_IFDIR | 01777), "the next use makes it again, mode 01777 (got %o)",
+          (unsigned)st.st_mode);
+
+    rm_rf(dir);
+    syscall(SYS_unlinkat, AT_FDCWD, base, AT_REMOVEDIR);
+    syscall(SYS_mkdirat, AT_FDCWD, base, 0700);
+    check(use_once("after-parent") == 0 && raw_exists(dir), "and again after its parent was emptied");
+    char name[64];
+    uniq(name, sizeof name, "virtual");
+    char vpath[128];
+    snprintf(vpath, sizeof vpath, "/dev/shm/%s", name);
+    rm_rf(dir);
+    int vfd = open(vpath, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    check(vfd >= 0, "open(/dev/shm/...) after removal makes it again too");
+    if (vfd >= 0)
+        close(vfd);
+    unlink(vpath);
+
+    /* A program closing every descriptor (ours among them); not under
+       qemu-user, whose own descriptors would go too. */
+    if (getenv("SHMR_TEST_QEMU")) {
+        skip("after the program closed all its descriptors", "qemu-user");
+        return;
+    }
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    check(use_once("after-closeall") == 0, "after the program closed all its descriptors");
+}
+
+/* Another user of a writable parent swaps the directory for a symlink to
+   theirs, again and again: once checked, the directory we opened is the
+   only one used. */
+static void swapped(void)
+{
+    char evil[256], away[256];
+    snprintf(evil, sizeof evil, "%s/theirs", base);
+    snprintf(away, sizeof away, "%s/away", base);
+    syscall(SYS_mkdirat, AT_FDCWD, evil, 0777);
+    syscall(SYS_fchmodat, AT_FDCWD, evil, 01777);
+    syscall(SYS_fchmodat, AT_FDCWD, base, 0777);
+    check(use_once("before-swap") == 0, "first use before the swapping starts");
+    int before = entries(dir);
+    pid_t swapper = fork();
+    if (swapper == 0) {
+        for (;;) {
+            syscall(SYS_renameat, AT_FDCWD, dir, AT_FDCWD, away);
+            syscall(SYS_symlinkat, evil, AT_FDCWD, dir);
+            usleep(500);
+            syscall(SYS_unlinkat, AT_FDCWD, dir, 0);
+            syscall(SYS_renameat, AT_FDCWD, away, AT_FDCWD, dir);
+            usleep(100);
+        }
+    }
+    enum { OBJECTS = 200 };
+    int failed = 0;
+    for (int i = 0; i < OBJECTS; i++) {
+        char name[64], tag[16];
+        snprintf(tag, sizeof tag, "swap%d", i);
+        uniq(name, sizeof name, tag);
+        sem_t *s = sem_open(name, O_CREAT | O_EXCL, 0600, 1);
+        int fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600);
+        failed += s == SEM_FAILED || fd < 0;
+        if (s != SEM_FAILED)
+            sem_close(s);
+        if (fd >= 0)
+            close(fd);
+        usleep(50);
+    }
+    kill(swapper, SIGKILL);
+    wait_status(swapper);
+    if (!raw_exists(dir) || entries(dir) < 0) {
+        syscall(SYS_unlinkat, AT_FDCWD, dir, 0);
+        syscall(SYS_renameat, AT_FDCWD, away, AT_FDCWD, dir);
+    }
+    int planted = entries(evil), ours = entries(dir) - before;
+    check(planted == 0, "nothing landed in the swapped-in directory (%d entries)", planted);
+    check(failed == 0 && ours == 2 * OBJECTS, "all %d objects are in our directory (%d there, %d calls failed)",
+          2 * OBJECTS, ours, failed);
+    rm_rf(evil);
+}
+
+/* With an argument, only that part (emfile, removed or swapped): each
+   on its own in a fresh process. */
+int main(int argc, char **argv)
+{
+    const char *only = argc > 1 ? argv[1] : "";
+    if (!redirected()) {
+        skip("redirect directory lifetime", "/dev/shm exists, the redirect directory is not used");
+        return finish();
+    }
+    /* A directory of this test's own, set before the library's first use. */
+    snprintf(base, sizeof base, "/tmp/shmr-test-life-%d", (int)getpid());
+    snprintf(dir, sizeof dir, "%s/shm", base);
+    syscall(SYS_mkdirat, AT_FDCWD, base, 0700);
+    setenv("SHM_REDIRECT_DIR", dir, 1);
+
+    if (!*only || strcmp(only, "emfile") == 0)
+        fd_table_full();
+    if (!*only || strcmp(only, "removed") == 0)
+        removed_between_uses();
+    if (!*only || strcmp(only, "swapped") == 0)
+        swapped();
+    rm_rf(dir);
+    syscall(SYS_unlinkat, AT_FDCWD, base, AT_REMOVEDIR);
+    return finish();
+}
