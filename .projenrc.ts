@@ -19,7 +19,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
   defaultReleaseBranch: 'main',
   projenrcTs: true,
   packageManager: javascript.NodePackageManager.NPM,
-  minNodeVersion: '18.0.0',
+  // engines: what works and is tested. CI runs the unit tests and the README's TypeScript quick start on Node
+  // 20 (the machine's), 22 and 24 (test/node-lines). 20 stays the floor because aws-cdk-lib, our peer, still
+  // declares >= 20 (a stricter floor would only add npm warnings) and it passes every test; but it is
+  // end-of-life (jsii stopped supporting it on 2026-10-30), so the README names 22 and 24 as the supported
+  // lines. Node 18 never worked with today's aws-cdk-lib.
+  minNodeVersion: '20.0.0',
 
   cdkVersion: CDK_FLOOR,
   cdkVersionPinning: false,
@@ -97,6 +102,16 @@ project.preCompileTask.spawn(
 );
 for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.cache/']) {
   project.addPackageIgnore(dir);
+}
+
+// jsii-pacmak and jsii-docgen read the .jsii assembly that `compile` writes; on a fresh clone there is none
+// ("Expected to find .jsii file"). Each of these tasks compiles first when the assembly is missing or older
+// than what goes into it (the sources, package.json, and the README, which the assembly embeds), so it works
+// first time and never packs stale code (projenrc/assembly-stale.sh); after `compile`, as in `build`, it
+// compiles nothing more.
+const assemblyStale = 'sh projenrc/assembly-stale.sh';
+for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
+  project.tasks.tryFind(name)!.prependSpawn(project.compileTask, { condition: assemblyStale });
 }
 
 // --- Integration tests and the demo (owner: integ; docs/integration.md) ---

@@ -46,7 +46,10 @@ export interface MultiprocessingFixOptions {
  *
  * Functions that cannot take a layer or environment variables (container
  * images, Lambda@Edge) get a warning annotation; a function that would exceed
- * Lambda's 5-layer limit gets an error annotation. Applying it more than once,
+ * Lambda's 5-layer limit gets an error annotation. A function the filter
+ * excludes is skipped silently when the aspect was added to a scope around it,
+ * and with a warning when it was added to the function itself, which names the
+ * filter that would include it. Applying it more than once,
  * or on nested scopes, changes nothing more.
  */
 export class MultiprocessingFix implements IAspect {
@@ -72,18 +75,21 @@ export class MultiprocessingFix implements IAspect {
   }
 
   public visit(node: IConstruct): void {
+    // Added to this very construct (applyTo(fn), withMultiprocessingFix(fn), Aspects.of(fn).add):
+    // the user named the function, so leaving it out must not go unsaid.
+    const named = Aspects.of(node).all.includes(this);
     if (node instanceof lambda.SingletonFunction) {
       // The singleton's function lives at the stack's root, possibly outside the scope this aspect was applied to.
       const inner = singletonInner(node);
       if (inner instanceof lambda.Function) {
-        this.fix(inner);
+        this.fix(inner, named);
       }
     } else if (node instanceof lambda.Function) {
-      this.fix(node);
+      this.fix(node, named);
     }
   }
 
-  private fix(fn: lambda.Function): void {
+  private fix(fn: lambda.Function, named: boolean): void {
     if (handled.has(fn)) {
       return;
     }
@@ -96,8 +102,11 @@ export class MultiprocessingFix implements IAspect {
       );
       return;
     }
+    // Not marked as handled: another MultiprocessingFix whose filter includes it may still fix it.
     if (!this.filter.includes(fn)) {
-      // Left for another MultiprocessingFix, whose filter may take it.
+      if (named) {
+        Annotations.of(fn).addWarningV2('cdk-lambda-multiprocessing:filteredOut', this.filteredOutMessage(fn));
+      }
       return;
     }
     handled.add(fn);
@@ -136,6 +145,21 @@ export class MultiprocessingFix implements IAspect {
       existing === undefined || existing === '' ? ShmRedirectLayer.PRELOAD : `${preloadText(existing)}:${ShmRedirectLayer.PRELOAD}`,
     );
   }
+
+  private filteredOutMessage(fn: lambda.Function): string {
+    const runtime = fn.runtime.name;
+    const which = this.options.filter === undefined
+      ? 'the default filter (FunctionFilter.pythonRuntimes()) takes only Python runtimes'
+      : 'the `filter` option given excludes it';
+    return `${fn.node.path} (runtime ${runtime}) was given to MultiprocessingFix by name, but ${which}, so it was left unchanged. `
+      + `To fix it anyway, pass \`filter: FunctionFilter.runtimes([${runtimeExpression(runtime)}])\` or \`filter: FunctionFilter.allRuntimes()\`.`;
+  }
+}
+
+/** How the user spells the runtime in code (`Runtime.NODEJS_22_X`), or its constructor for one without a constant. */
+function runtimeExpression(name: string): string {
+  const constant = Object.entries(lambda.Runtime).find(([, value]) => value instanceof lambda.Runtime && value.name === name);
+  return constant !== undefined ? `Runtime.${constant[0]}` : `new Runtime('${name}')`;
 }
 
 /** Functions already fixed, whichever MultiprocessingFix instance got to them first. */

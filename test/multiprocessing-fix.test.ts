@@ -184,6 +184,92 @@ describe('which functions', () => {
   });
 });
 
+describe('a function named explicitly that the filter excludes', () => {
+  function nodeFunction(scope: Construct, id: string): lambda.Function {
+    return new lambda.Function(scope, id, {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => null;'),
+    });
+  }
+
+  test('withMultiprocessingFix(fn): a warning naming the function, its runtime and the filter that would include it', () => {
+    const stack = newStack(app);
+    const node = nodeFunction(stack, 'Node');
+    withMultiprocessingFix(node);
+    const template = Template.fromStack(stack);
+
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Node',
+      Match.stringLikeRegexp(
+        'Stack/Node \\(runtime nodejs22\\.x\\) was given to MultiprocessingFix by name, but the default filter .*Python runtimes.*'
+        + 'FunctionFilter\\.runtimes\\(\\[Runtime\\.NODEJS_22_X\\]\\).*FunctionFilter\\.allRuntimes\\(\\)',
+      ),
+    );
+    expect(functionProps(template, node).Environment).toBeUndefined();
+  });
+
+  test('MultiprocessingFix.applyTo(fn) with a filter of the user: the warning names the filter option', () => {
+    const stack = newStack(app);
+    const py = pythonFunction(stack, 'Py311', { runtime: lambda.Runtime.PYTHON_3_11 });
+    MultiprocessingFix.applyTo(py, { filter: FunctionFilter.runtimes([lambda.Runtime.PYTHON_3_12]) });
+    Template.fromStack(stack);
+
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Py311',
+      Match.stringLikeRegexp('Stack/Py311 \\(runtime python3\\.11\\).*the `filter` option given excludes it.*Runtime\\.PYTHON_3_11'),
+    );
+  });
+
+  test('a runtime without a constant is spelled with its constructor', () => {
+    const stack = newStack(app);
+    const fn = pythonFunction(stack, 'Future', {
+      runtime: new lambda.Runtime('nodejs99.x', lambda.RuntimeFamily.NODEJS),
+      code: lambda.Code.fromBucket(s3.Bucket.fromBucketName(stack, 'Code', 'code-bucket'), 'future.zip'),
+    });
+    withMultiprocessingFix(fn);
+    Template.fromStack(stack);
+    Annotations.fromStack(stack).hasWarning('/Stack/Future', Match.stringLikeRegexp("FunctionFilter\\.runtimes\\(\\[new Runtime\\('nodejs99\\.x'\\)\\]\\)"));
+  });
+
+  test('a SingletonFunction named explicitly is named in the warning by its function', () => {
+    const stack = newStack(app);
+    const singleton = new lambda.SingletonFunction(stack, 'Singleton', {
+      uuid: '0b4a41e5-4b53-4c4c-9d0c-1d2f0c7a9e11',
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => null;'),
+    });
+    withMultiprocessingFix(singleton);
+    Template.fromStack(stack);
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('SingletonLambda0b4a41e5.* \\(runtime nodejs22\\.x\\) was given to MultiprocessingFix by name'));
+  });
+
+  test('a stack, an app or another construct as scope stays silent for the functions it skips', () => {
+    const stack = newStack(app);
+    nodeFunction(stack, 'Node');
+    const group = new Construct(stack, 'Group');
+    nodeFunction(group, 'GroupNode');
+    pythonFunction(stack, 'Py');
+    withMultiprocessingFix(stack);
+    withMultiprocessingFix(app);
+    withMultiprocessingFix(group);
+    Template.fromStack(stack);
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test('excluded by one fix, included by another: fixed, and no warning from the scope that skipped it', () => {
+    const stack = newStack(app);
+    const node = nodeFunction(stack, 'Node');
+    withMultiprocessingFix(stack);
+    MultiprocessingFix.applyTo(node, { filter: FunctionFilter.allRuntimes() });
+    const template = Template.fromStack(stack);
+
+    expect(functionProps(template, node).Environment).toEqual({ Variables: { LD_PRELOAD: PRELOAD } });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.anyValue());
+  });
+});
+
 describe('environment', () => {
   test('an existing LD_PRELOAD is kept and ours appended; other variables are untouched', () => {
     const stack = newStack(app);

