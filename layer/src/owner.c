@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <sys/xattr.h>
 
 /* "<boot_id as 32 hex digits>:<pid namespace>:<process group>" */
 #define TAG_MAX (32 + 1 + 20 + 1 + 20 + 1)
@@ -91,7 +92,7 @@ static char *put_hex64(char *p, unsigned long long v)
     return p;
 }
 
-void owner_tag(const struct shm_target *t, int fd)
+void owner_tag(const struct shm_target *t, int fd, int first_only)
 {
     if (!t->redirect || !reclaim_enabled() || atomic_load_explicit(&no_xattr, memory_order_relaxed))
         return;
@@ -110,7 +111,7 @@ void owner_tag(const struct shm_target *t, int fd)
         p = num_put(p, env.ns);
         *p++ = ':';
         p = num_put(p, (unsigned long long)pgid);
-        if (syscall(SYS_fsetxattr, fd, OWNER_XATTR, tag, (size_t)(p - tag), 0) != 0 && errno == EOPNOTSUPP) {
+        if (syscall(SYS_fsetxattr, fd, OWNER_XATTR, tag, (size_t)(p - tag), first_only ? XATTR_CREATE : 0) != 0 && errno == EOPNOTSUPP) {
             int expected = 0;
             if (atomic_compare_exchange_strong(&no_xattr, &expected, 1) && t->debug)
                 warn_line("reclaim: ", t->dir,

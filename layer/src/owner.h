@@ -8,7 +8,8 @@
 /* Who may still use an object of the redirect directory: the process group
    of the process that created it (a "generation": Lambda starts each
    runtime as a group of its own and kills it as a group).  The creator tags
-   the file with an extended attribute at creation; see reclaim.c. */
+   the file with an extended attribute: a semaphore at creation, a shared
+   memory object when it is first sized; see reclaim.c. */
 
 #define OWNER_XATTR "user.shm_redirect.owner"
 
@@ -35,12 +36,12 @@ static inline int owner_same_env(const struct owner_env *a, const struct owner_e
     return a->boot_hi == b->boot_hi && a->boot_lo == b->boot_lo && a->ns == b->ns;
 }
 
-/* Tags FD, a file this process has just created in the redirect directory,
-   with its current process group.  Does nothing unless T redirects and
-   reclaiming is on; a file system without user extended attributes leaves
-   the file untagged (never reclaimed), said once under SHM_REDIRECT_DEBUG.
-   errno is kept. */
-void owner_tag(const struct shm_target *t, int fd);
+/* Tags FD, a file of the redirect directory, with this process's current
+   process group; with FIRST_ONLY a tag already there is kept.  Does nothing
+   unless T redirects and reclaiming is on; a file system without user
+   extended attributes leaves the file untagged (never reclaimed), said once
+   under SHM_REDIRECT_DEBUG.  errno is kept. */
+void owner_tag(const struct shm_target *t, int fd, int first_only);
 
 /* FD's tag; -1 when it has none (or not one of ours). */
 int owner_read(int fd, struct owner *o);

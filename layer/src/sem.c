@@ -105,7 +105,7 @@ static int create_temp(const struct shm_target *t, int dirfd, char tmp[PATH_MAX]
             errno = saved;
             return -1;
         }
-        owner_tag(t, fd);
+        owner_tag(t, fd, 0);
         return fd;
     }
     errno = EAGAIN;
@@ -140,7 +140,7 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
                 close_keep_errno(d->fd);
                 return -1;
             }
-            owner_tag(t, d->fd);
+            owner_tag(t, d->fd, 0);
             return 0;
         }
         /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */

@@ -10,7 +10,8 @@
    SIGBUS at some later store.  fallocate instead allocates the grown range
    at once (and sets the size), so the first write runs faster than on tmpfs
    and a full disk fails the ftruncate with ENOSPC.  A grow that fails is
-   rolled back: size, blocks and free space stay as they were.
+   rolled back: size, blocks and free space stay as they were.  The first
+   sizing also tags the object for the reclaim (owner.c).
 
    Only descriptors returned by shm_open while redirecting are concerned.
    They are recorded by number with their file's device and inode; close is
@@ -18,6 +19,7 @@
    trusted only when fstat still finds that file behind it. */
 
 #include "export.h"
+#include "owner.h"
 #include "real.h"
 #include "shm_grow.h"
 #include "sys.h"
@@ -73,6 +75,11 @@ static __attribute__((noinline, cold)) int ftruncate_slow(int fd, off_t len)
     }
     if (len <= st.st_size)
         return real_ftruncate(fd, len);
+    /* Its first sizing is when an object starts to hold space: from then on
+       the reclaim may remove it once its process group is dead.  A tag
+       already there (sized before, by this group or another) stays. */
+    if (st.st_size == 0)
+        owner_tag(shm_target(), fd, 1);
     /* Only the new range: what lies below the old size is the object's
        business, and a rollback must not have to guess which of it was
        allocated before. */
