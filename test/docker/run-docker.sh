@@ -12,7 +12,8 @@ parse_args "Checks:
   synth ARCH   LibraryBuild.DOCKER synth in the ARCH image, as uid 993
   audit ARCH   layer/audit.sh on the library the container built
   c-tests ARCH layer/test/run.sh --lib on that library, natively and in the sandbox (arm64 under qemu)
-  no-compiler  the image without gcc: synth fails, naming the image and the missing compiler" "$@"
+  no-compiler  the image without gcc: synth fails, naming the image and the missing compiler
+  nothing left in /dev/shm   the host's /dev/shm holds what it held before" "$@"
 command -v podman >/dev/null || die "needs podman and runc (apt-get install podman runc)"
 export CDK_DOCKER=$repo/test/docker/docker
 # Lambda's uid; the build in the container runs as it (see test/docker/docker).
@@ -47,6 +48,14 @@ no_compiler() {
     { printf '%s\n' "$output" | tail -n 20; return 1; }
 }
 
+# The engine must leave nothing in the host's /dev/shm (podman's default shm locks would: containers.conf).
+shm_before=$(ls -A /dev/shm)
+shm_untouched() {
+  local after
+  after=$(ls -A /dev/shm)
+  [ "$after" = "$shm_before" ] || { printf 'before: %s\nafter: %s\n' "$shm_before" "$after"; return 1; }
+}
+
 check images images
 stop_on_failure
 check "synth x86_64" synth_arch x86_64 "$image_x86_64"
@@ -60,4 +69,5 @@ for arch in x86_64 arm64; do
   check "c-tests $arch sandbox" sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --lib "$lib"
 done
 check no-compiler no_compiler
+check "nothing left in /dev/shm" shm_untouched
 finish
