@@ -453,6 +453,13 @@ def synth(app_command, outdir):
         raise InvokerError('synth failed (%s exited with %d)' % (app_command, proc.returncode))
 
 
+def synthesized_functions(app_command, work_dir):
+    """The app's Python functions by construct path, synthesized into WORK_DIR/cdk.out."""
+    outdir = os.path.join(work_dir, 'cdk.out')
+    synth(app_command, outdir)
+    return {spec.path: spec for spec in load_assembly(outdir)}
+
+
 def describe(result, problems):
     spec, outcome = result.spec, result.outcome
     status = 'ok' if not problems else 'FAILED'

@@ -29,9 +29,7 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason='the sandbox needs roo
 
 @pytest.fixture(scope='module')
 def functions():
-    outdir = os.path.join(WORK, 'cdk.out')
-    invoker.synth(APP, outdir)
-    return {spec.path: spec for spec in invoker.load_assembly(outdir)}
+    return invoker.synthesized_functions(APP, WORK)
 
 
 def function(functions, path):
