@@ -15,10 +15,11 @@ usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--pytho
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
 Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
-test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on the machine's disk; (c) where it applies,
+test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on a fresh ext4 image; (c) where it applies,
 lambda-multiprocessing from PyPI in the same sandbox; for the samefs group, glibc with its /dev/shm
-bind-mounted (in a private mount namespace) on a directory of the disk that holds the sandbox's /tmp. Needs root (the sandbox), cc, python3, valgrind for the
-startup group, and node with the repository's node_modules (npm ci) for the synth group. Cached under ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench.
+bind-mounted (in a private mount namespace) on another directory of that image. Needs root (the sandbox, the
+loop mount), cc, python3, mkfs.ext4, valgrind for the startup group, and node with the repository's
+node_modules (npm ci) for the synth group. Cached under ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/bench.
 USAGE
 }
 
@@ -62,35 +63,31 @@ fi
 started=$SECONDS
 mkdir -p "$cache"
 work=$(mktemp -d "$cache/run.XXXXXX")
-# The sandbox's /tmp must be on disk like Lambda's, never tmpfs (glibc < 2.34 would even adopt a tmpfs as its
-# shm directory), and outside the work directory so that nothing the sandbox writes lands in the repository.
-sandbox_tmp=$(mktemp -d /var/tmp/clm-bench-tmp.XXXXXX)
-chmod 1777 "$sandbox_tmp"
-# The samefs group compares glibc and the library on one file system: glibc's /dev/shm and the sandbox's /tmp
-# are two directories of a fresh ext4 image that nothing else writes to. On the machine's own disk, the
-# journal shared with every other job and the state earlier runs leave in it moved single figures several-fold
-# between runs (spreads of +-300 %), more than the difference being measured.
-samefs=$work/samefs
+# The sandbox's /tmp, and glibc's /dev/shm for the samefs group: two directories of a fresh ext4 image that
+# nothing else writes to. Lambda gives each execution environment a fresh file system as /tmp, and here the
+# machine's own disk, its journal shared with every other job and the state years of builds left in it, moved
+# single figures several-fold between runs (spreads of +-300 %). Never tmpfs: glibc < 2.34 would even adopt a
+# tmpfs as its shm directory.
+command -v mkfs.ext4 >/dev/null || die "needs mkfs.ext4 (e2fsprogs) for the sandbox's /tmp"
+disk=$work/disk
 max_map_count=$(cat /proc/sys/vm/max_map_count)
 cleanup() {
-  if mountpoint -q "$samefs"; then umount "$samefs"; fi
-  rm -rf "$work" "$sandbox_tmp"
+  if mountpoint -q "$disk"; then umount "$disk"; fi
+  rm -rf "$work"
   if [ "$(cat /proc/sys/vm/max_map_count)" != "$max_map_count" ]; then
     echo "$max_map_count" > /proc/sys/vm/max_map_count
   fi
 }
 trap cleanup EXIT
-mkdir "$samefs"
-case ",$only," in ,,|*,samefs,*)
-  command -v mkfs.ext4 >/dev/null || die "the samefs group needs mkfs.ext4 (e2fsprogs)"
-  echo "bench: making the samefs group's ext4 image" >&2
-  truncate -s 1G "$work/samefs.img"
-  # An inode per 4 KiB: room for the 100,000 semaphores held open (a page each) with the other objects.
-  mkfs.ext4 -q -F -i 4096 "$work/samefs.img"
-  mount -o loop "$work/samefs.img" "$samefs"
-  rm -f "$work/samefs.img" # the loop device keeps it while mounted
-  ;;
-esac
+echo "bench: making the sandbox's /tmp, a fresh 2 GiB ext4 image" >&2
+mkdir "$disk"
+truncate -s 2G "$work/disk.img"
+# An inode per 4 KiB: room for the 100,000 semaphores held open (a page each) besides the other objects.
+mkfs.ext4 -q -F -i 4096 "$work/disk.img"
+mount -o loop "$work/disk.img" "$disk"
+sandbox_tmp=$disk/tmp glibc_shm=$disk/devshm
+mkdir "$sandbox_tmp" "$glibc_shm"
+chmod 1777 "$sandbox_tmp" "$glibc_shm"
 # 100,000 semaphores open are 100,000 mappings, for glibc as for the library: past the kernel's default limit
 # (65,530). The limit is machine-wide, so it is put back on exit.
 if [ "$smoke" = 0 ] && [ "$max_map_count" -lt 262144 ]; then
@@ -99,10 +96,6 @@ if [ "$smoke" = 0 ] && [ "$max_map_count" -lt 262144 ]; then
     echo 262144 > /proc/sys/vm/max_map_count ;;
   esac
 fi
-mkdir -p "$samefs/tmp" "$samefs/devshm"
-chmod 1777 "$samefs/tmp" "$samefs/devshm"
-fstype=$(stat -f -c %T "$sandbox_tmp")
-case "$fstype" in tmpfs|ramfs) die "/var/tmp is on $fstype; the sandbox's /tmp must be on disk" ;; esac
 
 # A private copy: bash reads a script as it runs it, so an edit in the checkout during a run would break it.
 cp "$repo/test/sandbox/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
@@ -125,7 +118,7 @@ echo "bench: setup took $((SECONDS - started)) s; load average $(cut -d' ' -f1-3
 
 args=(--reps "$reps" --python "$python" --sandbox "$work/lambda-sandbox.sh" --tmp "$sandbox_tmp"
   --library "$work/lib/shm_redirect.so" --shm-ops "$work/shm_ops" --lmp "$lmp" --lmp-version "$lmp_version"
-  --work "$work" --samefs-tmp "$samefs/tmp" --glibc-shm "$samefs/devshm" --out "$out")
+  --work "$work" --glibc-shm "$glibc_shm" --out "$out")
 [ "$smoke" = 0 ] || args+=(--smoke)
 [ -z "$only" ] || args+=(--only "$only")
 "$python" "$repo/bench/driver.py" "${args[@]}"
