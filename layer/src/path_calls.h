@@ -26,9 +26,11 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
 
 /* The interposer NAME, whose parameter `path` is the path (PARAMS); ARGS
    hands the call on, naming the path `p`.  NAME_rewrite, the cold twin,
-   returns FAIL when the rewrite fails (errno set by shm_path) and
-   FALLBACK, an expression that may use `p`, when glibc has no NAME. */
-#define PATH_CALL_OR(ret, fail, name, params, args, fallback)                 \
+   returns FAIL when the rewrite fails (errno set by shm_path), runs
+   ON_PATH (statements that may use `path` and `p`, or nothing) once the
+   path is rewritten, and returns FALLBACK, an expression that may use `p`,
+   when glibc has no NAME. */
+#define PATH_CALL_WITH(ret, fail, name, params, args, fallback, on_path)     \
     static _Atomic(void *) name##_next;                                       \
     static __attribute__((noinline, cold)) ret name##_rewrite params          \
     {                                                                         \
@@ -36,6 +38,7 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
         const char *p = shm_path(#name, path, rewritten);                     \
         if (!p)                                                               \
             return fail;                                                      \
+        on_path                                                               \
         __typeof__(name) *next = real_next(&name##_next, #name);              \
         return next ? next args : fallback;                                   \
     }                                                                         \
@@ -46,30 +49,15 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
         return next ? next args : name##_rewrite args;                        \
     }
 
+#define PATH_CALL_OR(ret, fail, name, params, args, fallback)                 \
+    PATH_CALL_WITH(ret, fail, name, params, args, fallback, )
+
 /* Like PATH_CALL, for calls that change the attributes of what PATH names:
    on the virtual /dev/shm itself the call answers ON_ROOT instead, an
    expression of the parameters (see virtual_root.h). */
 #define PATH_CALL_ROOT(ret, fail, name, params, args, on_root)                \
-    static _Atomic(void *) name##_next;                                       \
-    static __attribute__((noinline, cold)) ret name##_rewrite params          \
-    {                                                                         \
-        char rewritten[PATH_MAX];                                             \
-        const char *p = shm_path(#name, path, rewritten);                     \
-        if (!p)                                                               \
-            return fail;                                                      \
-        if (shm_is_root(path, p))                                             \
-            return on_root;                                                   \
-        __typeof__(name) *next = real_next(&name##_next, #name);              \
-        if (!next)                                                            \
-            errno = ENOSYS;                                                   \
-        return next ? next args : fail;                                       \
-    }                                                                         \
-    SHMR_EXPORT ret name params                                               \
-    {                                                                         \
-        const char *p = path;                                                 \
-        __typeof__(name) *next = next_untouched(&name##_next, p);             \
-        return next ? next args : name##_rewrite args;                        \
-    }
+    PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),     \
+                   if (shm_is_root(path, p)) return on_root;)
 
 /* For symbols every supported glibc has: ENOSYS should one be missing. */
 #define PATH_CALL(ret, fail, name, params, args) PATH_CALL_OR(ret, fail, name, params, args, (errno = ENOSYS, fail))
