@@ -55,6 +55,7 @@ class Runner:
     def __init__(self, args):
         self.args = args
         self.sandbox = [args.sandbox, "--tmp", args.tmp, "--"]
+        self.samefs_sandbox = [args.sandbox, "--tmp", args.samefs_tmp, "--"]
 
     def prefix(self, variant, group):
         if variant == NATIVE:
@@ -62,7 +63,8 @@ class Runner:
         if variant == FIX and group == "startup":
             return list(self.sandbox)  # the harness preloads the library into the launches it measures
         if variant == FIX:
-            return self.sandbox + ["env", f"LD_PRELOAD={self.args.library}"]
+            sandbox = self.samefs_sandbox if group == "samefs" else self.sandbox
+            return sandbox + ["env", f"LD_PRELOAD={self.args.library}"]
         if variant == LMP:
             return self.sandbox + ["env", f"PYTHONPATH={self.args.lmp}"]
         if variant == BARE:
@@ -536,6 +538,7 @@ def main():
     p.add_argument("--lmp", required=True)
     p.add_argument("--lmp-version", required=True)
     p.add_argument("--work", required=True)
+    p.add_argument("--samefs-tmp", required=True)
     p.add_argument("--glibc-shm", required=True)
     p.add_argument("--out", required=True)
     args = p.parse_args()
