@@ -65,7 +65,7 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/run.XXXXXX")
 # The sandbox's /tmp, and glibc's /dev/shm for the samefs group: two directories of a fresh ext4 image that
 # nothing else writes to. Lambda gives each execution environment a fresh file system as /tmp, and here the
-# machine's own disk, its journal shared with every other job and the state years of builds left in it, moved
+# machine's own disk, its journal shared with every other job and the state earlier builds left in it, moved
 # single figures several-fold between runs (spreads of +-300 %). Never tmpfs: glibc < 2.34 would even adopt a
 # tmpfs as its shm directory.
 command -v mkfs.ext4 >/dev/null || die "needs mkfs.ext4 (e2fsprogs) for the sandbox's /tmp"
@@ -79,6 +79,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM # so that the cleanup runs on an interrupt too
 echo "bench: making the sandbox's /tmp, a fresh 2 GiB ext4 image" >&2
 mkdir "$disk"
 truncate -s 2G "$work/disk.img"
