@@ -24,7 +24,7 @@ zig_cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}
 ensure_zig() {
   local version=$1 venv=$zig_cache/ziglang-$1 tmp
   if [ ! -x "$venv/bin/python" ] || ! "$venv/bin/python" -m ziglang version >/dev/null 2>&1; then
-    tmp=$(mktemp -d "$venv.tmp.XXXXXX")
+    tmp=$(mktemp -d "$venv.tmp.XXXXXX") && chmod 755 "$tmp" || return 1
     if ! { python3 -m venv "$tmp" && "$tmp/bin/pip" install -q "ziglang==$version"; }; then
       rm -rf "$tmp"
       return 1
@@ -41,17 +41,18 @@ ensure_zig() {
 
 # Sets ziglang_newest: PyPI's newest release, else (offline) the newest one cached.
 find_newest_zig() {
-  # Debian's python3 has no pip; the pinned release's venv does.
-  local pip=$zig_cache/ziglang-$ZIGLANG_PINNED/bin/pip
-  [ -x "$pip" ] || pip=
+  # Debian's python3 has no pip; the pinned release's venv does (run as python -m pip: its bin/pip names the
+  # directory the venv was made in).
+  local python=$zig_cache/ziglang-$ZIGLANG_PINNED/bin/python pip=
+  [ ! -x "$python" ] || pip="$python -m pip"
   if ziglang_newest=$(CLM_PIP=$pip sh "$repo/test/compilers/ziglang-newest.sh"); then
     echo "newest ziglang on PyPI: $ziglang_newest"
     return 0
   fi
   ziglang_newest=$(find "$zig_cache" -maxdepth 1 -name 'ziglang-*' ! -name '*.tmp.*' -printf '%f\n' 2>/dev/null |
     sed 's/^ziglang-//' | sort -V | tail -n 1)
-  [ -n "$ziglang_newest" ] || { echo "PyPI unreachable and no ziglang cached in $zig_cache" >&2; return 1; }
-  echo "PyPI unreachable: the newest ziglang cached, $ziglang_newest"
+  [ -n "$ziglang_newest" ] || { echo "and no ziglang cached in $zig_cache" >&2; return 1; }
+  echo "so the newest ziglang cached: $ziglang_newest"
 }
 
 # One word for build.sh --cc (as the construct does for multi-word commands); BIN goes first on PATH.
