@@ -55,10 +55,10 @@ find_newest_zig() {
   echo "so the newest ziglang cached: $ziglang_newest"
 }
 
-# One word for build.sh --cc (as the construct does for multi-word commands); BIN goes first on PATH.
+# One word for build.sh --cc (as the construct does for multi-word commands); BIN, if given, goes first on PATH.
 wrapper() {
   local name=$1 command=$2 bin=${3:-}
-  printf '#!/bin/sh\nPATH=%s:$PATH exec %s "$@"\n' "$bin" "$command" >"$scratch/cc-$name"
+  printf '#!/bin/sh\n%sexec %s "$@"\n' "${bin:+PATH=$bin:\$PATH }" "$command" >"$scratch/cc-$name"
   chmod +x "$scratch/cc-$name"
   echo "$scratch/cc-$name"
 }
