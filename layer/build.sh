@@ -52,11 +52,25 @@ if ! command -v "$cc" >/dev/null 2>&1; then
     fi
     die "compiler '$cc' not found (for arm64 on x86_64: apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross)"
 fi
-target=$("$cc" -dumpmachine)
-case $target in
-"$triple"-*) ;;
-*) die "compiler '$cc' targets '$target', not $arch" ;;
-esac
+# What the compiler builds for, from its predefined macros rather than
+# -dumpmachine: zig 0.17 rejects -dumpmachine and -dumpversion when the target
+# names a glibc version (-target aarch64-linux-gnu.2.26), yet compiles with it.
+macros=$("$cc" -E -dM -x c /dev/null) || die "compiler '$cc' cannot preprocess an empty C file"
+defined() {
+    printf '%s\n' "$macros" | grep -q "^#define $1 "
+}
+if defined __x86_64__; then machine=x86_64
+elif defined __aarch64__; then machine=aarch64
+else machine='another architecture'
+fi
+if defined __linux__; then os=linux
+elif defined __APPLE__; then os=darwin
+elif defined _WIN32; then os=windows
+else os='another OS'
+fi
+target="$machine-$os"
+[ "$target" = "$triple-linux" ] || die "compiler '$cc' targets '$target', not $arch"
+version=$(printf '%s\n' "$macros" | sed -n 's/^#define __VERSION__ "\(.*\)"$/\1/p')
 
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
@@ -107,4 +121,4 @@ cd "$here"
     -o "$out/shm_redirect.so.tmp" $srcs \
     -Wl,--no-as-needed $libdl -Wl,--as-needed
 mv "$out/shm_redirect.so.tmp" "$out/shm_redirect.so"
-echo "built $out/shm_redirect.so ($arch, $("$cc" -dumpversion))"
+echo "built $out/shm_redirect.so ($arch, ${version:-compiler version unknown})"

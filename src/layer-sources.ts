@@ -76,10 +76,10 @@ export class LayerSources {
     const directory = path.join(this.directory, 'prebuilt', target.name);
     const fingerprintFile = `${directory}.sha256`;
     if (!fs.existsSync(path.join(directory, LIBRARY_PATH_IN_LAYER)) || !fs.existsSync(fingerprintFile)) {
-      return { missing: `${directory} holds no prebuilt library (a git checkout has none until \`npx projen compile\` builds them; the npm package always does)` };
+      return { missing: `${directory} holds no prebuilt library (a git checkout has none until \`npx projen build:prebuilt\` or a full \`npx projen build\` builds them, not \`npx projen compile\`; the npm package always has them)` };
     }
     if (fs.readFileSync(fingerprintFile, 'utf8').trim() !== this.fingerprint(target)) {
-      return { missing: `the prebuilt library in ${directory} was built from other sources than ${this.directory} holds now (\`npx projen compile\` rebuilds it)` };
+      return { missing: `the prebuilt library in ${directory} was built from other sources than ${this.directory} holds now (\`npx projen build:prebuilt\` rebuilds it)` };
     }
     return { directory };
   }

@@ -71,6 +71,8 @@ stage integ-local "demo-full" npx projen integ:local
 stage integ-lifecycle "integ-local" bash test/integ/lifecycle.sh
 stage integ-snapshot "construct" npx projen integ:snapshot
 stage bench-smoke "layer" npx projen bench --smoke
+# Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.
+stage watch-versions "" bash test/watch/versions.sh
 
 if [ $# -gt 0 ]; then
   for name in "${names[@]}"; do [[ " $* " == *" $name "* ]] || state[$name]=unasked; done

@@ -5,11 +5,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { pathWith, SHELL_TOOLS } from './util';
 import { targetOf } from '../src/architecture';
 import { LayerSources } from '../src/layer-sources';
-import { buildWithLocalCompiler, CompilerAttempt } from '../src/toolchain';
+import { buildWithLocalCompiler, CompilerAttempt, elfMachine } from '../src/toolchain';
 import { localBuildProblem } from '../src/toolchain-messages';
 
 // Each message is produced from fake compilers on an otherwise bare PATH: scripts that answer build.sh's
-// -dumpmachine and then fail the way the real tool fails without its C library.
+// question for their predefined macros and then fail the way the real tool fails without its C library.
 const arm = targetOf(lambda.Architecture.ARM_64);
 const x86 = targetOf(lambda.Architecture.X86_64);
 const sources = LayerSources.bundled();
@@ -26,13 +26,14 @@ afterEach(() => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
+/** `machine`: the macro naming the architecture it builds for (`__aarch64__`, `__x86_64__`). */
 function fakeCompiler(name: string, machine: string, failure: string): void {
   fs.writeFileSync(path.join(work, `${name}.stderr`), `${failure}\n`);
   fs.writeFileSync(
     path.join(bin, name),
     [
       '#!/bin/sh',
-      `case "$1" in -dumpmachine) echo ${machine}; exit 0 ;; -dumpversion) echo 12; exit 0 ;; esac`,
+      `case "$*" in *-dM*) printf '#define ${machine} 1\\n#define __linux__ 1\\n'; exit 0 ;; esac`,
       `cat '${path.join(work, `${name}.stderr`)}' >&2`,
       'exit 1',
       '',
@@ -67,7 +68,7 @@ test('no compiler at all: says none is installed, lists what it tried, names the
 });
 
 test('a cross gcc without its C library (libc6-dev-arm64-cross): "cannot link", naming the package', () => {
-  fakeCompiler('aarch64-linux-gnu-gcc', 'aarch64-linux-gnu', '/usr/bin/aarch64-linux-gnu-ld: cannot find crti.o: No such file or directory');
+  fakeCompiler('aarch64-linux-gnu-gcc', '__aarch64__', '/usr/bin/aarch64-linux-gnu-ld: cannot find crti.o: No such file or directory');
   const tried = attempts();
   expect(tried[0]).toEqual({ compiler: 'aarch64-linux-gnu-gcc', outcome: 'cannot-link', detail: expect.stringContaining('cannot find crti.o') });
   expect(localBuildProblem(arm, tried)).toMatch(
@@ -76,9 +77,9 @@ test('a cross gcc without its C library (libc6-dev-arm64-cross): "cannot link", 
 });
 
 test('missing headers and missing libdl/libc stubs are "cannot link" too', () => {
-  fakeCompiler('aarch64-linux-gnu-gcc', 'aarch64-linux-gnu', 'src/shm.c:3:10: fatal error: stdio.h: No such file or directory');
-  fakeCompiler('zig', 'aarch64-unknown-linux-gnu', 'ld.lld: error: unable to find library -ldl');
-  fakeCompiler('clang', 'aarch64-unknown-linux-gnu', "src/shm.c:1:10: fatal error: 'fcntl.h' file not found");
+  fakeCompiler('aarch64-linux-gnu-gcc', '__aarch64__', 'src/shm.c:3:10: fatal error: stdio.h: No such file or directory');
+  fakeCompiler('zig', '__aarch64__', 'ld.lld: error: unable to find library -ldl');
+  fakeCompiler('clang', '__aarch64__', "src/shm.c:1:10: fatal error: 'fcntl.h' file not found");
   const tried = attempts();
   expect(tried.map((a) => [a.compiler.split(' ')[0], a.outcome])).toEqual([
     ['aarch64-linux-gnu-gcc', 'cannot-link'],
@@ -90,18 +91,66 @@ test('missing headers and missing libdl/libc stubs are "cannot link" too', () =>
 });
 
 test('a compiler for another machine is passed over, and says so', () => {
-  fakeCompiler('aarch64-linux-gnu-gcc', 'x86_64-linux-gnu', 'unreachable');
+  fakeCompiler('aarch64-linux-gnu-gcc', '__x86_64__', 'unreachable');
   const tried = attempts();
-  expect(tried[0]).toEqual({ compiler: 'aarch64-linux-gnu-gcc', outcome: 'wrong-target', detail: expect.stringContaining("targets 'x86_64-linux-gnu', not arm64") });
+  expect(tried[0]).toEqual({ compiler: 'aarch64-linux-gnu-gcc', outcome: 'wrong-target', detail: expect.stringContaining("targets 'x86_64-linux', not arm64") });
   expect(localBuildProblem(arm, tried)).toMatch(/^no C compiler here builds the library for aarch64-linux-gnu \(tried `aarch64-linux-gnu-gcc` \(builds for another machine: .*\)\. Install one: Debian\/Ubuntu/);
 });
 
 test('the probe is the build: a compiler that fails is rejected and the next candidate builds the library', () => {
-  fakeCompiler('aarch64-linux-gnu-gcc', 'aarch64-linux-gnu', '/usr/bin/aarch64-linux-gnu-ld: cannot find -lc');
+  fakeCompiler('aarch64-linux-gnu-gcc', '__aarch64__', '/usr/bin/aarch64-linux-gnu-ld: cannot find -lc');
   hostTool('clang', 'clang');
   const result = buildWithLocalCompiler(sources, arm, 'readelf', path.join(work, 'out'));
   expect(result).toEqual({ built: true, compiler: 'clang --target=aarch64-linux-gnu' });
   expect(fs.existsSync(path.join(work, 'out', 'shm_redirect.so'))).toBe(true);
+});
+
+/**
+ * `zig` as zig 0.17 answers `zig cc -target <triple>.2.26 ...`: it rejects -dumpmachine and -dumpversion
+ * ("version '.2.26' in target triple ... is invalid") yet compiles and links with that target; the host's clang
+ * compiles in its place.
+ */
+function zigRejectingDumpmachine(): void {
+  fs.writeFileSync(
+    path.join(bin, 'zig'),
+    [
+      '#!/bin/sh',
+      '[ "$1 $2" = "cc -target" ] || exit 2',
+      'triple=$3; shift 3',
+      'for a; do case $a in -dumpmachine|-dumpversion)',
+      '  echo "zig: error: version \'.2.26\' in target triple \'$triple\' is invalid" >&2; exit 1 ;; esac; done',
+      'PATH=/usr/bin:/bin exec clang --target=${triple%.2.26} "$@"',
+      '',
+    ].join('\n'),
+    { mode: 0o755 },
+  );
+}
+
+test('a zig that rejects -dumpmachine with a glibc-versioned target (zig 0.17) still builds the library', () => {
+  zigRejectingDumpmachine();
+  const result = buildWithLocalCompiler(sources, arm, 'readelf', path.join(work, 'out'));
+  expect(result).toEqual({ built: true, compiler: 'zig cc -target aarch64-linux-gnu.2.26' });
+  expect(elfMachine(path.join(work, 'out', 'shm_redirect.so'))).toBe(arm.elfMachine);
+});
+
+test('headers for a glibc without statx (< 2.28, as zig 0.17 has for 2.26) still build the library', () => {
+  // glibc's <sys/stat.h> declares statx and its struct only through <bits/statx.h>; an empty one stands in for
+  // headers that follow glibc 2.26 strictly.
+  const headers = path.join(work, 'glibc-2.26-headers');
+  fs.mkdirSync(path.join(headers, 'bits'), { recursive: true });
+  fs.writeFileSync(path.join(headers, 'bits', 'statx.h'), '');
+  hostTool('aarch64-linux-gnu-gcc', `clang --target=aarch64-linux-gnu -I ${headers}`);
+  const result = buildWithLocalCompiler(sources, arm, 'readelf', path.join(work, 'out'));
+  expect(result).toEqual({ built: true, compiler: 'aarch64-linux-gnu-gcc' });
+});
+
+test('a git checkout without prebuilt libraries: the message names the task that builds them, not `compile`', () => {
+  const layer = path.join(work, 'layer');
+  for (const entry of ['src', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION']) {
+    fs.cpSync(path.join(sources.directory, entry), path.join(layer, entry), { recursive: true });
+  }
+  const missing = new LayerSources(layer).prebuilt(arm);
+  expect(missing).toEqual({ missing: expect.stringContaining('until `npx projen build:prebuilt` or a full `npx projen build` builds them, not `npx projen compile`') });
 });
 
 // On an arm64 host x86_64 is the cross target; the arm64 cases cover that shape.

@@ -37,7 +37,13 @@ PATH_CALL_OR(int, -1, lstat64, (const char *path, struct stat64 *st), (p, st),
 PATH_CALL_OR(int, -1, fstatat64, (int dirfd, const char *path, struct stat64 *st, int flags),
              (dirfd, p, st, flags), sys_fstatat(dirfd, p, (struct stat *)st, flags))
 
-/* statx arrived in glibc 2.28; before that only the system call exists. */
+/* statx arrived in glibc 2.28; before that only the system call exists.
+   Headers that follow the target glibc strictly (zig 0.17's for 2.26) do not
+   declare it, yet the glibc the library runs on may have it, so it is
+   declared here: the same prototype as glibc's, which C allows twice, and
+   only a pointer to the struct, which needs no definition. */
+struct statx;
+int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf);
 PATH_CALL_OR(int, -1, statx,
              (int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf),
              (dirfd, p, flags, mask, buf),
