@@ -283,6 +283,26 @@ describe('a Dockerfile that would leave the function without the library is a sy
   });
 });
 
+describe('an aws-cdk-lib without image build contexts', () => {
+  test('is a thrown error, not an image silently built without the library', () => {
+    // Releases before build contexts have no such field on DockerImageAsset and drop the prop.
+    const bind = lambda.AssetImageCode.prototype.bind;
+    const spy = jest.spyOn(lambda.AssetImageCode.prototype, 'bind').mockImplementation(function (this: lambda.AssetImageCode, scope) {
+      const config = bind.call(this, scope);
+      delete (scope.node.findChild('AssetImage') as unknown as Record<string, unknown>).dockerBuildContexts;
+      return config;
+    });
+    try {
+      const stack = new Stack(new App({ outdir }), 'Old');
+      expect(() => imageFunction(stack, 'Fn', imageDir(ONE_LINE))).toThrow(
+        /^Old\/Fn: this aws-cdk-lib has no `buildContexts` for image assets, .*Upgrade aws-cdk-lib \(and the cdk CLI\)/,
+      );
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
 describe('asset hashes', () => {
   /** The image manifest entry and the template of an arm64 image function, synthesized from `checkout`. */
   function synthFrom(checkout: string, build: LibraryBuild): string {
