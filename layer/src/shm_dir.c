@@ -13,7 +13,7 @@
 
 #define DEFAULT_DIR "/tmp/shm"
 
-static const struct shm_target native = { 0, 0, "/dev/shm", 8 };
+static const struct shm_target native = { 0, 0, 0, "/dev/shm", 8 };
 
 static _Atomic(const struct shm_target *) current;
 
@@ -73,6 +73,8 @@ static const struct shm_target *decide(void)
     copy[len] = '\0';
     t->redirect = redirect;
     t->debug = dbg;
+    const char *reclaim = getenv("SHM_REDIRECT_RECLAIM");
+    t->reclaim = !(reclaim && reclaim[0] == '0' && reclaim[1] == '\0');
     t->dir = copy;
     t->len = len;
     return t;
@@ -230,7 +232,7 @@ int shm_dir_ensure(const struct shm_target *t)
     /* A process's first directory (and one made again after a removal)
        is when objects of dead process groups are looked for. */
     if (opened)
-        reclaim_on_first_use(t);
+        reclaim_on_first_use(t, atomic_load_explicit(&dir_fd, memory_order_acquire));
     errno = saved;
     return 0;
 }
