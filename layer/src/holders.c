@@ -70,6 +70,10 @@ static int maps_line(struct pass *s, const char *line)
     if (!p || !(p = hex_get(p, &maj)) || *p != ':' || !(p = hex_get(p + 1, &min)) || *p != ' '
         || !(p = num_get(p + 1, &ino)))
         return 0;
+    /* Only the directory's device: small inode numbers of other file
+       systems (shmem, devtmpfs) are in every process's maps.  btrfs and
+       overlayfs show another device in maps than stat does: there only the
+       descriptors and the owners speak (docs/library.md). */
     if (ino != 0 && maj == s->major && min == s->minor)
         return add(s->h, (ino_t)ino);
     return 0;

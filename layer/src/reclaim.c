@@ -135,12 +135,18 @@ static void foreign(struct reclaimer *r, unsigned long long ns)
     registry_say(r->t, leaf, "reclaim: ", r->t->dir, text);
 }
 
-/* "/proc/self/fd/<FD>/<NAME>": a path through the descriptor, for the
-   xattr calls that only take paths (the l* ones do not follow NAME). */
-static char *via_fd(char buf[PATH_MAX], int fd, const char *name)
+/* "<dir>/<NAME>" (or "<dir>.reclaim/<NAME>"): the xattr calls take only
+   paths (the l* ones do not follow NAME).  Both directories were checked
+   to be this user's, so nobody else can swap them under these paths; a
+   path through /proc/self/fd would cost ten times as much per name. */
+static char *in_dir(char buf[PATH_MAX], const struct shm_target *t, int registry, const char *name)
 {
-    memcpy(buf, "/proc/self/fd/", 14);
-    char *p = num_put(buf + 14, (unsigned long long)fd);
+    memcpy(buf, t->dir, t->len);
+    char *p = buf + t->len;
+    if (registry) {
+        memcpy(p, REGISTRY_SUFFIX, sizeof REGISTRY_SUFFIX - 1);
+        p += sizeof REGISTRY_SUFFIX - 1;
+    }
     *p++ = '/';
     size_t n = strnlen(name, NAME_MAX);
     memcpy(p, name, n);
@@ -241,7 +247,7 @@ static int consider(void *ctx, const char *name, unsigned char type)
     if (type != DT_REG && type != DT_UNKNOWN)
         return 0;
     char path[PATH_MAX];
-    if (owners_dead(r, via_fd(path, r->dirfd, name), 0) == DEAD && push(r, name) != 0)
+    if (owners_dead(r, in_dir(path, r->t, 0, name), 0) == DEAD && push(r, name) != 0)
         return 1;
     return 0;
 }
@@ -295,12 +301,12 @@ static void remove_candidate(struct reclaimer *r, const struct candidate *c)
        that made itself an owner before the move is seen here; one after it
        sees the name gone (owner_still_named) and opens again. */
     if (sys_fstatat(r->regfd, moved, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != c->ino
-        || owners_dead(r, via_fd(path, r->regfd, moved), 1) != DEAD) {
+        || owners_dead(r, in_dir(path, r->t, 1, moved), 1) != DEAD) {
         put_back(r, moved, name);
         return;
     }
     if (sys_unlinkat(r->regfd, moved) == 0)
-        say(r->t, "removed ", name, ": every process group that owned it has no process left but zombies");
+        say(r->t, "removed ", name, ": no owner group has a process left but zombies, and no process holds it");
 }
 
 /* A registry entry: "o.<ns>.<pgid>" and "<ns>.<pgid>" of dead groups are
@@ -330,7 +336,7 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
     if (moved) {
         char path[PATH_MAX];
         if (e->act == 1 && syscall(SYS_kill, (pid_t)id, 0) != 0 && errno == ESRCH
-            && owners_dead(r, via_fd(path, r->regfd, name), 1) == DEAD)
+            && owners_dead(r, in_dir(path, r->t, 1, name), 1) == DEAD)
             sys_unlinkat(r->regfd, name);
         return 0;
     }

@@ -266,7 +266,7 @@ static void killed_group(void)
     check(touch(debug_env) == 0, "the next group's first use works");
     check_reclaimed(name, "killed group's objects");
     if (!no_xattr)
-        check(strstr(err, "reclaim: removed ") && strstr(err, name) && strstr(err, "no process left"),
+        check(strstr(err, "reclaim: removed ") && strstr(err, name) && strstr(err, "no owner group has a process left"),
               "SHM_REDIRECT_DEBUG=1 says what was reclaimed and why: %.*s", (int)strcspn(err, "\n"), err);
     char use[64];
     uniq(use, sizeof use, "use");
