@@ -20,6 +20,7 @@
 
 #include <dirent.h>
 #include <sched.h>
+#include <stddef.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
