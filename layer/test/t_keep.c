@@ -374,7 +374,7 @@ static long syscall_nr(pid_t pid)
 #if defined(__x86_64__)
     return ptrace(PTRACE_PEEKUSER, pid, offsetof(struct user_regs_struct, orig_rax), 0);
 #elif defined(__aarch64__)
-    struct user_pt_regs regs;
+    struct user_regs_struct regs;
     struct iovec io = { &regs, sizeof regs };
     if (ptrace(PTRACE_GETREGSET, pid, (void *)1 /* NT_PRSTATUS */, &io) != 0)
         return -1;
