@@ -1,7 +1,7 @@
 #ifndef SHMR_OWNER_H
 #define SHMR_OWNER_H
 
-#include "shm_dir.h"
+#include "target.h"
 
 #include <sys/types.h>
 

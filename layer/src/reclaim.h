@@ -1,7 +1,7 @@
 #ifndef SHMR_RECLAIM_H
 #define SHMR_RECLAIM_H
 
-#include "shm_dir.h"
+#include "target.h"
 
 /* Reclaiming the objects of dead process groups from the redirect
    directory (see reclaim.c), on unless SHM_REDIRECT_RECLAIM=0.

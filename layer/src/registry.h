@@ -1,7 +1,7 @@
 #ifndef SHMR_REGISTRY_H
 #define SHMR_REGISTRY_H
 
-#include "shm_dir.h"
+#include "target.h"
 
 #include <sys/types.h>
 

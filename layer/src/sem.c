@@ -207,7 +207,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     if (t->redirect) {
         if (shm_dir_ensure(t) != 0)
             return SEM_FAILED;
-        debug_op("sem_open", name, path);
+        debug_op(t, "sem_open", name, path);
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);

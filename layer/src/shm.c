@@ -22,7 +22,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     if (t->redirect) {
         if (shm_dir_ensure(t) != 0)
             return -1;
-        debug_op("shm_open", name, path);
+        debug_op(t, "shm_open", name, path);
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);

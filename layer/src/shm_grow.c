@@ -22,6 +22,7 @@
 #include "export.h"
 #include "owner.h"
 #include "real.h"
+#include "shm_dir.h"
 #include "shm_grow.h"
 #include "sys.h"
 
