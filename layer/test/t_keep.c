@@ -223,7 +223,8 @@ static int ok(struct group *g, const char *cmd)
 
 static void end(struct group *g)
 {
-    kill(-g->pid, SIGKILL);
+    if (g->pid > 0)
+        kill(-g->pid, SIGKILL);
     close(g->in);
     close(g->out);
     wait_status(g->pid);
@@ -358,8 +359,10 @@ static void daemon_mapping(void)
     check(first_use(), "daemon: a new group's first use");
     r = ask(&a, "shm-check seg d");
     check(strcmp(r, "ok") == 0, "daemon: the daemon opens /seg again by name (%s)", r);
-    kill(daemon, SIGKILL);
-    wait_status(daemon);
+    if (daemon > 0) {
+        kill(daemon, SIGKILL);
+        wait_status(daemon);
+    }
     close(a.in);
     close(a.out);
     first_use();
@@ -403,7 +406,10 @@ static int traced_first_use(void (*at_stop)(void), int *stopped)
     if (pid == 0) {
         dup2(in[0], 0);
         dup2(out[1], 1);
-        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        close(in[1]);
+        close(out[0]);
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+            _exit(125); /* qemu-user has no ptrace */
         char exe[PATH_MAX];
         ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
         if (n < 0)
@@ -415,8 +421,15 @@ static int traced_first_use(void (*at_stop)(void), int *stopped)
     close(in[0]);
     close(out[1]);
     int st;
-    if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st)) /* the exec's SIGTRAP */
-        return -1;
+    if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st)) {
+        /* No stop at the exec: no ptrace here (qemu-user runs it as a plain
+           child).  Closing its stdin ends it. */
+        close(in[1]);
+        close(out[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        return -2;
+    }
     ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
     if (write(in[1], "touch\nexit\n", 11) != 11)
         return -1;
@@ -468,6 +481,11 @@ static void recreated_at_removal(void)
     check(made_by_dead_group("shm-make race"), "race: group A makes /race and exits");
     int stopped;
     int rc = traced_first_use(remake, &stopped);
+    if (rc == -2) {
+        skip("race: a name re-created at the removal survives", "ptrace does not work here (qemu-user?)");
+        drop_private_dir();
+        return;
+    }
     check(rc == 0 && stopped && remade != 0,
           "race: a new group's reclaim was stopped at its removal, and /race was made again meanwhile");
     check(remade != 0 && inode("", "race") == remade, "race: the new /race survives the reclaim");
