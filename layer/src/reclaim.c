@@ -353,10 +353,11 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
 static void reclaim(struct reclaimer *r)
 {
     struct entry_pass e = { r, 0 };
+    say(r->t, "checking ", NULL, ": the first use of a new process group");
     if (dirscan(r->regfd, registry_entry, &e) != 0)
         return;
     if (r->dead_owners > 0) {
-        say(r->t, "checking ", NULL, ": an owner group is dead");
+        say(r->t, "listing ", NULL, ": a group that owned objects is dead");
         struct stat dir;
         if (dirscan(r->dirfd, consider, r) != 0 || sys_fstat(r->dirfd, &dir) != 0)
             return; /* no decision on half a listing */
