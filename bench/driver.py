@@ -195,6 +195,11 @@ def benches(args):
                             for kind, title in (("sem", "sem_open+sem_close+sem_unlink"),
                                                 ("shm", "shm_open create+close+shm_unlink"))
                             for state in ("off", "on")]))
+    # Once per run: making 100,000 objects takes far longer than the launches measured.
+    B.append(Bench("reclaim_crowded", wl + ["reclaim_crowded", "{size}"], 15, 2, group="reclaim", variants=(FIX,),
+                   once=True,
+                   metrics=[Metric(f"crowded_{scene}_{state}{cpu}", title, "ms", False)
+                            for scene, title in CROWDED_SCENES for state in CROWDED_STATES for cpu in ("", "_cpu")]))
     B.append(Bench("reclaim_dead", wl + ["reclaim_dead", "{size}"], 100, 10, group="reclaim", variants=(FIX,),
                    metrics=[Metric("reclaim_dead", "reclaiming", "ms", False),
                             Metric("reclaim_none", "nothing to reclaim", "ms", False)]))
@@ -466,6 +471,32 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     return "\n".join(L) + "\n", verdicts
 
 
+CROWDED_SCENES = (("live100k", "50,000 segments + 50,000 semaphores of one live group"),
+                  ("groups40", "40 live groups whose leaders exited, 50 + 50 objects each"))
+CROWDED_STATES = ("off", "on", "dead")
+
+
+def report_crowded(w, crowded):
+    """A new group's first use in a crowded directory (bench/workloads.py reclaim_crowded)."""
+    w("")
+    w("A new group's first use (`shm_ops first-open` in a new session) in a crowded directory: reclaim off; on "
+      "(the registry names no dead owner group, so the directory is not listed); on right after a group that "
+      "owned one object died (so this first use lists the directory and reads each name's tags). Wall time "
+      "includes the launch; CPU is the launched process's user + system time.")
+    w("")
+    w("| directory | off: wall, CPU ms | on: wall, CPU ms | on/off (CPU) | after a dead owner: wall, CPU ms |")
+    w("|---|---|---|---|---|")
+    for scene, title in CROWDED_SCENES:
+        med = {}
+        cells = []
+        for state in CROWDED_STATES:
+            wall, cpu = (next(m for m in crowded.metrics if m.key == f"crowded_{scene}_{state}{c}") for c in ("", "_cpu"))
+            med[state] = statistics.median(crowded.samples[(cpu.key, FIX)])
+            cells.append(f"{cell(crowded, wall, FIX)}, {cell(crowded, cpu, FIX)}")
+        n = len(crowded.samples[(f"crowded_{scene}_off", FIX)])
+        w(f"| {title} (x{n}) | {cells[0]} | {cells[1]} | {med['on'] / med['off']:.2f} | {cells[2]} |")
+
+
 def report_reclaim(w, reclaim, args):
     """The reclaim's cost at a process's first use (it does nothing at start-up), all in the sandbox with the
     library: `shm_ops first-open` (one shm_open of a missing name) launched in each mode, interleaved."""
@@ -502,6 +533,9 @@ def report_reclaim(w, reclaim, args):
         w(f"| first process of a new group, reclaiming a killed group's {n} segments + {n} semaphores "
           f"(x{len(dead.samples[(d.key, FIX)])}) | {cell(dead, d, FIX)} | | | {extra * 1e3:+.3f} ms against "
           f"{cell(dead, none, FIX)} ms with nothing to reclaim, {extra / (2 * n) * 1e6:.1f} µs per object |")
+    crowded = reclaim.get("reclaim_crowded")
+    if crowded:
+        report_crowded(w, crowded)
     create = reclaim.get("reclaim_create")
     if create:
         w("")

@@ -366,8 +366,59 @@ def reclaim_create(shm_ops, preload, size):
     return out
 
 
+def holding_group(shm_ops, preload, count, leaderless):
+    """A live group holding `count` segments and `count` semaphores (`shm_ops objects`); with `leaderless` its
+    leader (a shell) has exited, so a reclaim must look at /proc to tell it from a group of zombies."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    script = '"$0" objects "$1" | { read -r line; echo "$line"; cat >/dev/null; } &' if leaderless else \
+        'exec "$0" objects "$1"'
+    proc = subprocess.Popen(["/bin/sh", "-c", script, shm_ops, str(count)], env=env, start_new_session=True,
+                            stdout=subprocess.PIPE)
+    if proc.stdout.readline() != b"ready\n":
+        raise SystemExit("reclaim_crowded: shm_ops objects did not get ready")
+    if leaderless:
+        proc.wait()
+    return proc
+
+
+def dead_owner(shm_ops, preload):
+    """A group that owned one object and is gone: the registry then asks the next new group to scan."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    maker = subprocess.Popen([shm_ops, "objects", "1"], env=env, stdout=subprocess.PIPE, start_new_session=True)
+    if maker.stdout.readline() != b"ready\n":
+        raise SystemExit("reclaim_crowded: shm_ops objects 1 did not get ready")
+    os.killpg(maker.pid, 9)
+    maker.wait()
+
+
+def reclaim_crowded(shm_ops, preload, size):
+    """A new group's first use in a crowded directory: 50,000 segments + 50,000 semaphores of one live group
+    ("live100k"), then 40 live groups whose leaders have exited holding 50 + 50 each ("groups40"). For each,
+    `size` launches of a new group with the reclaim off, on, and on right after a group that owned one object
+    died (so that the registry asks for a scan of the directory), interleaved."""
+    lead_own_group()
+    out = {}
+    for scene in ("live100k", "groups40"):
+        holders = [holding_group(shm_ops, preload, 50000, False)] if scene == "live100k" else \
+            [holding_group(shm_ops, preload, 50, True) for _ in range(40)]
+        launch_first_use(shm_ops, preload, "leader")  # whatever was left before
+        for i in range(size):
+            for state in ("off", "on", "dead")[i % 3:] + ("off", "on", "dead")[:i % 3]:
+                if state == "dead":
+                    dead_owner(shm_ops, preload)
+                wall, cpu = launch_first_use(shm_ops, preload, "off" if state == "off" else "leader")
+                out.setdefault(f"crowded_{scene}_{state}", []).append(wall)
+                out.setdefault(f"crowded_{scene}_{state}_cpu", []).append(cpu)
+        for proc in holders:
+            os.killpg(proc.pid, 9)
+            proc.wait()
+        time.sleep(0.2)
+        launch_first_use(shm_ops, preload, "leader")
+    return out
+
+
 RECLAIM_WORKLOADS = {"reclaim_first_use": reclaim_first_use, "reclaim_instructions": reclaim_instructions,
-                     "reclaim_dead": reclaim_dead, "reclaim_create": reclaim_create}
+                     "reclaim_dead": reclaim_dead, "reclaim_create": reclaim_create, "reclaim_crowded": reclaim_crowded}
 
 
 POOL_WORKLOADS = {"pool_start", "pool_map", "pool_imbalanced"}

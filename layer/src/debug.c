@@ -1,6 +1,6 @@
 #include "debug.h"
 
-#include "shm_dir.h"
+#include "target.h"
 
 #include <errno.h>
 #include <string.h>
@@ -30,9 +30,9 @@ static void emit(struct line *l)
     errno = saved;
 }
 
-void debug_op(const char *op, const char *from, const char *to)
+void debug_op(const struct shm_target *t, const char *op, const char *from, const char *to)
 {
-    if (!shm_target()->debug)
+    if (!t->debug)
         return;
     struct line l = { .len = 0 };
     add(&l, "shm_redirect: ");

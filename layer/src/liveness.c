@@ -6,7 +6,8 @@
    members are all zombies is dead too: a zombie runs no code, has released
    its mappings and files, and keeps the number from being reused.  Telling
    zombies apart needs /proc, which is trusted only when it shows this PID
-   namespace and hides nothing (no hidepid). */
+   namespace and hides nothing (no hidepid); it is read once per reclaim, at
+   the first group that needs it, not once per group. */
 
 #include "liveness.h"
 
@@ -16,6 +17,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct proc_entry {
@@ -119,7 +121,7 @@ static int hidepid_anywhere(void)
 }
 
 /* /proc numbers processes as this process sees them, and lists them all. */
-static int proc_trusted(struct proc_view *view)
+int proc_trusted(struct proc_view *view)
 {
     if (view->checked)
         return view->trusted;
@@ -131,57 +133,79 @@ static int proc_trusted(struct proc_view *view)
     return view->trusted;
 }
 
-struct members {
-    pid_t pgid;
-    int zombies;
-};
-
-/* One /proc entry: stops the scan (1) at a live member of the group, or at
-   a process whose state cannot be read. */
-static int count_member(void *ctx, const char *name, unsigned char type)
+/* One /proc entry: notes the group of a process that still runs.  Stops
+   the scan (1) at a process whose state cannot be read. */
+static int note_process(void *ctx, const char *name, unsigned char type)
 {
-    struct members *m = ctx;
+    struct proc_view *view = ctx;
     (void)type;
     if (name[0] < '1' || name[0] > '9')
         return 0;
     struct proc_entry e;
     if (proc_stat(name, &e) != 0)
-        return errno != ENOENT && errno != ESRCH; /* gone meanwhile: not a member */
-    if (e.pgrp != m->pgid)
+        return errno != ENOENT && errno != ESRCH; /* gone meanwhile */
+    if (is_zombie(&e))
         return 0;
-    if (!is_zombie(&e))
-        return 1;
-    m->zombies++;
+    if (view->running == view->cap) {
+        size_t cap = view->cap ? view->cap * 2 : 256;
+        pid_t *grown = realloc(view->groups, cap * sizeof *grown);
+        if (!grown)
+            return 1;
+        view->groups = grown;
+        view->cap = cap;
+    }
+    view->groups[view->running++] = e.pgrp;
     return 0;
 }
 
-/* Whether every process of group PGID is a zombie (kill found at least one
-   process in it).  Any doubt: no. */
-static int zombies_only(pid_t pgid, struct proc_view *view)
+static int by_pid(const void *a, const void *b)
 {
-    char leader[24];
-    *num_put(leader, (unsigned long long)pgid) = '\0';
-    struct proc_entry e;
-    /* The usual live case costs one read: the leader itself still runs. */
-    if (proc_stat(leader, &e) == 0 && e.pgrp == pgid && !is_zombie(&e))
-        return 0;
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The one look at /proc's process states, made when the first group that
+   kill() finds has no running leader: which groups have a running member. */
+static int look(struct proc_view *view)
+{
+    if (view->looked)
+        return view->looked > 0;
+    view->looked = -1;
     if (!proc_trusted(view))
         return 0;
     int fd = sys_openat(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0)
         return 0;
-    struct members m = { pgid, 0 };
-    int rc = dirscan(fd, count_member, &m);
+    int rc = dirscan(fd, note_process, view);
     close(fd);
-    /* rc: 1 a live or unreadable member, -1 /proc unreadable. */
-    return rc == 0 && m.zombies > 0;
+    if (rc != 0)
+        return 0;
+    qsort(view->groups, view->running, sizeof *view->groups, by_pid);
+    view->looked = 1;
+    return 1;
 }
 
 enum group_state group_state(pid_t pgid, struct proc_view *view)
 {
-    if (pgid <= 0)
+    /* 0: a leader outside this namespace.  1: this namespace's init leads
+       it, and lives as long as the namespace (kill(-1, ...) would mean
+       "every process", not "group 1"). */
+    if (pgid <= 1)
         return GROUP_ALIVE;
     if (syscall(SYS_kill, -pgid, 0) != 0)
         return errno == ESRCH ? GROUP_GONE : GROUP_ALIVE;
-    return zombies_only(pgid, view) ? GROUP_ZOMBIES : GROUP_ALIVE;
+    char leader[24];
+    *num_put(leader, (unsigned long long)pgid) = '\0';
+    struct proc_entry e;
+    /* The usual live case costs one read: the leader itself still runs. */
+    if (proc_stat(leader, &e) == 0 && e.pgrp == pgid && !is_zombie(&e))
+        return GROUP_ALIVE;
+    if (!look(view) || bsearch(&pgid, view->groups, view->running, sizeof pgid, by_pid))
+        return GROUP_ALIVE;
+    return GROUP_ZOMBIES;
+}
+
+void proc_view_free(struct proc_view *view)
+{
+    free(view->groups);
 }

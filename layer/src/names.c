@@ -55,7 +55,7 @@ int object_unlink(const char *op, const char *name, int sem)
             errno = ENOENT;
         if (ready != 0)
             return -1;
-        debug_op(op, name, path);
+        debug_op(t, op, name, path);
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);

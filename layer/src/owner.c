@@ -1,17 +1,14 @@
 #include "owner.h"
 
-#include "debug.h"
 #include "num.h"
-#include "reclaim.h"
+#include "registry.h"
 #include "sys.h"
 
 #include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <sys/xattr.h>
-
-/* "<boot_id as 32 hex digits>:<pid namespace>:<process group>" */
-#define TAG_MAX (32 + 1 + 20 + 1 + 20 + 1)
+#include <time.h>
 
 static atomic_ullong boot_hi, boot_lo; /* both 0 until read */
 static atomic_ullong ns_cached;
@@ -27,10 +24,30 @@ static int hex_value(char c)
     return -1;
 }
 
-/* The kernel's boot_id, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n", as 128
-   bits; it tells one boot of one machine from another where a directory
-   outlives a boot or is shared between machines. */
-static int read_boot(unsigned long long *hi, unsigned long long *lo)
+int owner_boot_parse(const char *hex, size_t len, struct owner_env *env)
+{
+    unsigned long long v[2] = { 0, 0 };
+    int digits = 0;
+    for (size_t i = 0; i < len && digits < 33; i++) {
+        if (hex[i] == '-')
+            continue;
+        int h = hex_value(hex[i]);
+        if (h < 0)
+            return -1;
+        if (digits < 32)
+            v[digits / 16] = v[digits / 16] << 4 | (unsigned)h;
+        digits++;
+    }
+    if (digits != 32 || (v[0] == 0 && v[1] == 0))
+        return -1;
+    env->boot_hi = v[0];
+    env->boot_lo = v[1];
+    return 0;
+}
+
+/* The kernel's boot_id, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx\n": it tells
+   one boot of one machine from another where a directory outlives a boot. */
+static int read_boot(struct owner_env *env)
 {
     char buf[64];
     int fd = sys_openat(AT_FDCWD, "/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC, 0);
@@ -38,24 +55,7 @@ static int read_boot(unsigned long long *hi, unsigned long long *lo)
         return -1;
     ssize_t n = read(fd, buf, sizeof buf);
     close(fd);
-    if (n < 36)
-        return -1;
-    unsigned long long v[2] = { 0, 0 };
-    int digits = 0;
-    for (int i = 0; i < 36; i++) {
-        if (buf[i] == '-')
-            continue;
-        int h = hex_value(buf[i]);
-        if (h < 0)
-            return -1;
-        v[digits / 16] = v[digits / 16] << 4 | (unsigned)h;
-        digits++;
-    }
-    if (digits != 32 || (v[0] == 0 && v[1] == 0))
-        return -1;
-    *hi = v[0];
-    *lo = v[1];
-    return 0;
+    return n < 36 ? -1 : owner_boot_parse(buf, 36, env);
 }
 
 unsigned long long owner_ns(void)
@@ -75,7 +75,7 @@ int owner_env(struct owner_env *env)
     env->boot_hi = atomic_load_explicit(&boot_hi, memory_order_relaxed);
     env->boot_lo = atomic_load_explicit(&boot_lo, memory_order_relaxed);
     if (env->boot_hi == 0 && env->boot_lo == 0) {
-        if (read_boot(&env->boot_hi, &env->boot_lo) != 0)
+        if (read_boot(env) != 0)
             return -1;
         atomic_store_explicit(&boot_hi, env->boot_hi, memory_order_relaxed);
         atomic_store_explicit(&boot_lo, env->boot_lo, memory_order_relaxed);
@@ -92,58 +92,129 @@ static char *put_hex64(char *p, unsigned long long v)
     return p;
 }
 
-void owner_tag(const struct shm_target *t, int fd, int first_only)
+/* OWNER_PREFIX "<ns>.<pgid>" into NAME (>= 80 bytes). */
+static void owner_name(char *name, unsigned long long ns, pid_t pgid)
 {
-    if (!t->redirect || !reclaim_enabled() || atomic_load_explicit(&no_xattr, memory_order_relaxed))
-        return;
-    int saved = errno;
+    memcpy(name, OWNER_PREFIX, sizeof OWNER_PREFIX - 1);
+    char *p = num_put(name + sizeof OWNER_PREFIX - 1, ns);
+    *p++ = '.';
+    *num_put(p, (unsigned long long)pgid) = '\0';
+}
+
+/* Owners of this namespace whose group has no process left (another boot's
+   are gone too) make room for a new one. */
+static void drop_gone(int fd, const struct owner_env *env)
+{
+    char names[4096];
+    long n = syscall(SYS_flistxattr, fd, names, sizeof names);
+    for (long i = 0; i < n; i += (long)strlen(names + i) + 1) {
+        const char *s = names + i;
+        unsigned long long ns, pgid;
+        const char *p;
+        if (strncmp(s, OWNER_PREFIX, sizeof OWNER_PREFIX - 1) != 0
+            || !(p = num_get(s + sizeof OWNER_PREFIX - 1, &ns)) || *p != '.' || !(p = num_get(p + 1, &pgid)) || *p)
+            continue;
+        char boot[40];
+        struct owner_env other;
+        long b = syscall(SYS_fgetxattr, fd, s, boot, sizeof boot);
+        int other_boot = b > 0 && owner_boot_parse(boot, (size_t)b, &other) == 0
+            && (other.boot_hi != env->boot_hi || other.boot_lo != env->boot_lo);
+        if (other_boot
+            || (ns == env->ns && pgid > 1 && pgid <= 0x7fffffff && syscall(SYS_kill, -(pid_t)pgid, 0) != 0
+                && errno == ESRCH))
+            syscall(SYS_fremovexattr, fd, s);
+    }
+}
+
+/* Adds this process's group as an owner of FD: 1 when added, 0 when it was
+   one already or nothing can be recorded. */
+static int join(const struct shm_target *t, int fd)
+{
+    if (!t->redirect || !t->reclaim || atomic_load_explicit(&no_xattr, memory_order_relaxed))
+        return 0;
     struct owner_env env;
     /* The group now, not at start-up: a process may setsid() or setpgid()
-       at any time, and its objects then belong to its new group. */
+       at any time, and from then on it uses objects as its new group.  0:
+       the leader lies outside this PID namespace and the number cannot be
+       judged here; such a process makes nothing its own (what it maps or
+       holds open is kept all the same). */
     long pgid = syscall(SYS_getpgid, 0);
-    /* 0: the group leader lies outside this PID namespace, so the number
-       cannot be checked from here. */
-    if (pgid > 0 && owner_env(&env) == 0) {
-        char tag[TAG_MAX];
-        char *p = put_hex64(tag, env.boot_hi);
-        p = put_hex64(p, env.boot_lo);
-        *p++ = ':';
-        p = num_put(p, env.ns);
-        *p++ = ':';
-        p = num_put(p, (unsigned long long)pgid);
-        if (syscall(SYS_fsetxattr, fd, OWNER_XATTR, tag, (size_t)(p - tag), first_only ? XATTR_CREATE : 0) != 0 && errno == EOPNOTSUPP) {
+    if (pgid <= 0 || owner_env(&env) != 0)
+        return 0;
+    /* Registered first: a tag whose group the registry does not know would
+       never make a reclaim look at it. */
+    registry_owner(t, env.ns, (pid_t)pgid);
+    char name[80], boot[32];
+    owner_name(name, env.ns, (pid_t)pgid);
+    put_hex64(put_hex64(boot, env.boot_hi), env.boot_lo);
+    for (int tries = 0; tries < 2; tries++) {
+        if (syscall(SYS_fsetxattr, fd, name, boot, sizeof boot, XATTR_CREATE) == 0)
+            return 1;
+        if (errno == EEXIST)
+            return 0;
+        if (errno == EOPNOTSUPP) {
             int expected = 0;
-            if (atomic_compare_exchange_strong(&no_xattr, &expected, 1) && t->debug)
-                warn_line("reclaim: ", t->dir,
-                          " has no user extended attributes: objects are not tagged and never reclaimed");
+            if (atomic_compare_exchange_strong(&no_xattr, &expected, 1))
+                registry_say(t, "no-xattr", "reclaim: ", t->dir,
+                             " has no user extended attributes: objects are not tagged, nothing is reclaimed, and "
+                             "the objects of killed runtimes stay until removed by hand");
+            return 0;
         }
+        if (errno != ENOSPC && errno != E2BIG)
+            return 0;
+        if (tries == 0)
+            drop_gone(fd, &env);
     }
+    /* Full of live owners: kept for good rather than risk it. */
+    syscall(SYS_fsetxattr, fd, OWNER_PINNED, "1", 1, 0);
+    return 0;
+}
+
+void owner_join(const struct shm_target *t, int fd)
+{
+    int saved = errno;
+    join(t, fd);
     errno = saved;
 }
 
-int owner_read(int fd, struct owner *o)
+int owner_adopt(const struct shm_target *t, int fd)
 {
-    char tag[TAG_MAX];
-    long n = syscall(SYS_fgetxattr, fd, OWNER_XATTR, tag, sizeof tag - 1);
-    if (n < 32 + 4)
-        return -1;
-    tag[n] = '\0';
-    unsigned long long v[2] = { 0, 0 };
-    for (int i = 0; i < 32; i++) {
-        int h = hex_value(tag[i]);
-        if (h < 0)
-            return -1;
-        v[i / 16] = v[i / 16] << 4 | (unsigned)h;
+    if (!t->redirect || !t->reclaim || atomic_load_explicit(&no_xattr, memory_order_relaxed))
+        return 0;
+    int saved = errno;
+    char names[4096];
+    long n = syscall(SYS_flistxattr, fd, names, sizeof names);
+    /* ERANGE: more than fits is surely owned. */
+    int owned = n < 0 && errno == ERANGE;
+    for (long i = 0; i < n && !owned; i += (long)strlen(names + i) + 1)
+        owned = strncmp(names + i, OWNER_LEGACY, sizeof OWNER_LEGACY - 1) == 0;
+    int added = owned && join(t, fd);
+    errno = saved;
+    return added;
+}
+
+int owner_still_named(int dirfd, const char *at, int fd)
+{
+    int saved = errno;
+    struct stat held, named;
+    int result = 1;
+    /* A reclaim that moved the object aside either puts it back (it saw this
+       owner) or unlinks it (it looked before): a few system calls, unless the
+       reclaimer was killed in between. */
+    for (int i = 0; i < 200; i++) {
+        if (sys_fstat(fd, &held) != 0)
+            break;
+        if (held.st_nlink == 0) {
+            result = 0;
+            break;
+        }
+        if (sys_fstatat(dirfd, at, &named, AT_SYMLINK_NOFOLLOW) == 0 && named.st_dev == held.st_dev
+            && named.st_ino == held.st_ino)
+            break;
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+        result = i < 199;
     }
-    unsigned long long ns, pgid;
-    const char *p = tag + 32;
-    if (*p++ != ':' || !(p = num_get(p, &ns)) || *p++ != ':' || !(p = num_get(p, &pgid)) || *p != '\0')
-        return -1;
-    if (pgid == 0 || pgid > 0x7fffffff)
-        return -1;
-    o->env.boot_hi = v[0];
-    o->env.boot_lo = v[1];
-    o->env.ns = ns;
-    o->pgid = (pid_t)pgid;
-    return 0;
+    errno = saved;
+    return result;
 }

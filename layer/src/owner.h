@@ -1,27 +1,30 @@
 #ifndef SHMR_OWNER_H
 #define SHMR_OWNER_H
 
-#include "shm_dir.h"
+#include "target.h"
 
 #include <sys/types.h>
 
-/* Who may still use an object of the redirect directory: the process group
-   of the process that created it (a "generation": Lambda starts each
-   runtime as a group of its own and kills it as a group).  The creator tags
-   the file with an extended attribute: a semaphore at creation, a shared
-   memory object when it is first sized; see reclaim.c. */
+/* Who may still use an object of the redirect directory: its owners, the
+   process groups that created, opened or re-sized it (an owner is a
+   "generation": Lambda starts each runtime as a group of its own and kills
+   it as a group).  Each owner is one extended attribute of the file,
+   OWNER_PREFIX "<pid namespace>.<process group>" = "<boot_id as 32 hex
+   digits>", set with XATTR_CREATE: groups joining at once never overwrite
+   each other, and joining again costs one failing call.  The reclaim
+   (reclaim.c) reads the names alone unless the namespace is another's. */
 
-#define OWNER_XATTR "user.shm_redirect.owner"
+#define OWNER_PREFIX "user.shm_redirect.owner."
+/* The single owner of libraries before several owners: "<boot>:<ns>:<pgid>". */
+#define OWNER_LEGACY "user.shm_redirect.owner"
+/* Set when more groups joined than the file system holds attributes for:
+   such an object is never reclaimed. */
+#define OWNER_PINNED "user.shm_redirect.pinned"
 
 /* Where a process group number means something: this boot of this machine
    (kernel boot_id) and this PID namespace (inode of /proc/self/ns/pid). */
 struct owner_env {
     unsigned long long boot_hi, boot_lo, ns;
-};
-
-struct owner {
-    struct owner_env env;
-    pid_t pgid;
 };
 
 /* This process's PID namespace, or 0 when /proc cannot say.  Cached, and
@@ -31,19 +34,26 @@ unsigned long long owner_ns(void);
 /* This process's environment; -1 when /proc cannot say. */
 int owner_env(struct owner_env *env);
 
-static inline int owner_same_env(const struct owner_env *a, const struct owner_env *b)
-{
-    return a->boot_hi == b->boot_hi && a->boot_lo == b->boot_lo && a->ns == b->ns;
-}
+/* 32 hex digits of a boot_id to ENV's halves; -1 when malformed. */
+int owner_boot_parse(const char *hex, size_t len, struct owner_env *env);
 
-/* Tags FD, a file of the redirect directory, with this process's current
-   process group; with FIRST_ONLY a tag already there is kept.  Does nothing
-   unless T redirects and reclaiming is on; a file system without user
-   extended attributes leaves the file untagged (never reclaimed), said once
-   under SHM_REDIRECT_DEBUG.  errno is kept. */
-void owner_tag(const struct shm_target *t, int fd, int first_only);
+/* Makes this process's current group an owner of FD, an object of the
+   redirect directory it created or re-sized.  Does nothing unless T
+   redirects with the reclaim on; a file system without user extended
+   attributes leaves it untagged (never reclaimed).  errno is kept. */
+void owner_join(const struct shm_target *t, int fd);
 
-/* FD's tag; -1 when it has none (or not one of ours). */
-int owner_read(int fd, struct owner *o);
+/* At an open by name of an existing object: joins only an object that
+   already has owners (an untagged one stays untagged).  Returns 1 when it
+   added this group, and the caller must then check that the name still
+   names FD's file (owner_still_named): a reclaim may have moved it aside
+   between the open and the join.  errno is kept. */
+int owner_adopt(const struct shm_target *t, int fd);
+
+/* After owner_adopt returned 1: 1 when AT (relative to DIRFD) still names
+   FD's file, 0 when the object was reclaimed meanwhile (the caller opens
+   again, as if it had come after the reclaim).  Waits briefly while a
+   reclaim decides whether to put a moved object back. */
+int owner_still_named(int dirfd, const char *at, int fd);
 
 #endif

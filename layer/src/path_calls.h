@@ -11,6 +11,7 @@
 #include "export.h"
 #include "real.h"
 #include "shm_dir.h"
+#include "shm_path.h"
 
 #include <errno.h>
 

@@ -105,7 +105,7 @@ static int create_temp(const struct shm_target *t, int dirfd, char tmp[PATH_MAX]
             errno = saved;
             return -1;
         }
-        owner_tag(t, fd, 0);
+        owner_join(t, fd);
         return fd;
     }
     errno = EAGAIN;
@@ -140,7 +140,7 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
                 close_keep_errno(d->fd);
                 return -1;
             }
-            owner_tag(t, d->fd, 0);
+            owner_join(t, d->fd);
             return 0;
         }
         /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */
@@ -207,7 +207,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     if (t->redirect) {
         if (shm_dir_ensure(t) != 0)
             return SEM_FAILED;
-        debug_op("sem_open", name, path);
+        debug_op(t, "sem_open", name, path);
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);
@@ -218,6 +218,12 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
             /* Like glibc: the caller's other flags pass through. */
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
             int fd = sys_openat(dirfd, at, flags, 0);
+            /* Opening makes the group an owner (owner.c); if a reclaim took
+               the object meanwhile, the open happens again, after it. */
+            if (fd >= 0 && t->redirect && owner_adopt(t, fd) && !owner_still_named(dirfd, at, fd)) {
+                close(fd);
+                continue;
+            }
             if (fd >= 0)
                 return open_existing(fd);
             if (!(oflag & O_CREAT) || errno != ENOENT)

@@ -11,7 +11,8 @@
    at once (and sets the size), so the first write runs faster than on tmpfs
    and a full disk fails the ftruncate with ENOSPC.  A grow that fails is
    rolled back: size, blocks and free space stay as they were.  The first
-   sizing also tags the object for the reclaim (owner.c).
+   sizing, and every re-sizing, makes the group an owner of the object for the
+   reclaim (owner.c).
 
    Only descriptors returned by shm_open while redirecting are concerned.
    They are recorded by number with their file's device and inode; close is
@@ -21,6 +22,7 @@
 #include "export.h"
 #include "owner.h"
 #include "real.h"
+#include "shm_dir.h"
 #include "shm_grow.h"
 #include "sys.h"
 
@@ -73,13 +75,13 @@ static __attribute__((noinline, cold)) int ftruncate_slow(int fd, off_t len)
         atomic_compare_exchange_strong(&tracked[fd].ino, &ino, 0);
         return real_ftruncate(fd, len);
     }
+    /* Sizing makes the group an owner (owner.c): its first sizing is when an
+       object starts to hold space, and a live group that re-creates or
+       re-sizes an object another group made uses it as much as its maker. */
+    if (len != st.st_size)
+        owner_join(shm_target(), fd);
     if (len <= st.st_size)
         return real_ftruncate(fd, len);
-    /* Its first sizing is when an object starts to hold space: from then on
-       the reclaim may remove it once its process group is dead.  A tag
-       already there (sized before, by this group or another) stays. */
-    if (st.st_size == 0)
-        owner_tag(shm_target(), fd, 1);
     /* Only the new range: what lies below the old size is the object's
        business, and a rollback must not have to guess which of it was
        allocated before. */

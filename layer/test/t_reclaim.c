@@ -266,14 +266,21 @@ static void killed_group(void)
     check(touch(debug_env) == 0, "the next group's first use works");
     check_reclaimed(name, "killed group's objects");
     if (!no_xattr)
-        check(strstr(err, "reclaim: removed ") && strstr(err, name) && strstr(err, "has no process left"),
+        check(strstr(err, "reclaim: removed ") && strstr(err, name) && strstr(err, "no owner group has a process left"),
               "SHM_REDIRECT_DEBUG=1 says what was reclaimed and why: %.*s", (int)strcspn(err, "\n"), err);
     char use[64];
     uniq(use, sizeof use, "use");
     char *uargs[] = { "use", use, NULL };
-    check(run_helper(uargs, debug_env) == 0, "a new group creates and removes objects");
-    if (no_xattr)
-        check(strstr(err, "no user extended attributes") != NULL, "... and SHM_REDIRECT_DEBUG=1 says they are not tagged");
+    char said[PATH_MAX];
+    snprintf(said, sizeof said, "%s.reclaim/said.no-xattr", object_dir());
+    raw_unlink(said); /* said once for the directory: this run's own first time */
+    check(run_helper(uargs, NULL) == 0, "a new group creates and removes objects");
+    if (no_xattr) {
+        check(strstr(err, "no user extended attributes") != NULL,
+              "... and says, without SHM_REDIRECT_DEBUG, that nothing is tagged: %.*s", (int)strcspn(err, "\n"), err);
+        check(run_helper(uargs, NULL) == 0 && strstr(err, "no user extended attributes") == NULL,
+              "... once for the directory: the next group says nothing");
+    }
 }
 
 /* A group that lives on (in whatever form) keeps its objects; once killed,
@@ -341,7 +348,7 @@ static void zombie_group(void)
     check(touch(debug_env) == 0, "the next group's first use works");
     check_reclaimed(name, "a group of zombies only");
     if (!no_xattr)
-        check(strstr(err, "has only zombie processes left") != NULL, "... said as: %.*s", (int)strcspn(err, "\n"), err);
+        check(strstr(err, "reclaim: removed ") && strstr(err, name), "... said as: %.*s", (int)strcspn(err, "\n"), err);
     wait_status(child);
     close(g.in);
     close(g.out);
@@ -361,8 +368,9 @@ static int count_left(const char *prefix, int n, int drop)
     return left;
 }
 
-/* Claims in the registry whose group is dead, but the last touch()'s own
-   (it claims its group, then exits). */
+/* Entries of dead groups in the registry ("<ns>.<pgid>" claims and
+   "o.<ns>.<pgid>" owners), but the last touch()'s own claim (it claims
+   its group, then exits). */
 static int dead_claims(void)
 {
     char reg[PATH_MAX];
@@ -372,8 +380,11 @@ static int dead_claims(void)
         return 0;
     int n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        char *dot = strchr(e->d_name, '.');
-        if (e->d_name[0] != '.' && dot && atoi(dot + 1) != last_touch && kill(-atoi(dot + 1), 0) != 0)
+        const char *s = e->d_name[0] == 'o' && e->d_name[1] == '.' ? e->d_name + 2 : e->d_name;
+        unsigned long long ns;
+        int pgid, end = 0;
+        if (sscanf(s, "%llu.%d%n", &ns, &pgid, &end) == 2 && s[end] == '\0' && pgid > 1
+            && !(pgid == last_touch && s == e->d_name) && kill(-pgid, 0) != 0)
             n++;
     }
     closedir(d);
@@ -462,20 +473,42 @@ static void crash_midway(void)
     count_left(live, LIVE_OBJECTS, no_xattr);
 }
 
-/* Objects nobody tagged, or tagged for another boot or PID namespace, are
-   never taken; a well-formed tag of a dead group of ours is. */
+/* A file made by hand in the object directory, tagged with the owner
+   attribute NAME = VALUE (none when NAME is NULL). */
+static int forged(const char *file, const char *name, const char *value)
+{
+    char p[PATH_MAX];
+    object_file(p, sizeof p, "", file);
+    int fd = open(p, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = name && !no_xattr ? fsetxattr(fd, name, value, strlen(value), 0) : 0;
+    close(fd);
+    return rc;
+}
+
+static int forged_left(const char *file)
+{
+    char p[PATH_MAX];
+    object_file(p, sizeof p, "", file);
+    int there = raw_exists(p);
+    raw_unlink(p);
+    return there;
+}
+
+/* What the reclaim judges by the tags alone (no process holds any of these
+   files): untagged, another PID namespace's and pinned files are kept; a
+   dead group's, another boot's and an old single-owner tag of a dead group
+   are reclaimed. */
 static void foreign_tags(void)
 {
-    char plain[64], other[64], ours[PATH_MAX];
+    char plain[64], other[64], ours[64], boot2[64], legacy[64], pinned[64];
     uniq(plain, sizeof plain, "untagged");
     uniq(other, sizeof other, "other-ns");
-    char p1[PATH_MAX], p2[PATH_MAX], p3[PATH_MAX];
-    object_file(p1, sizeof p1, "", plain);
-    object_file(p2, sizeof p2, "", other);
     uniq(ours, sizeof ours, "forged");
-    object_file(p3, sizeof p3, "", ours);
-    int f1 = open(p1, O_CREAT | O_EXCL | O_WRONLY, 0600), f2 = open(p2, O_CREAT | O_EXCL | O_WRONLY, 0600),
-        f3 = open(p3, O_CREAT | O_EXCL | O_WRONLY, 0600);
+    uniq(boot2, sizeof boot2, "other-boot");
+    uniq(legacy, sizeof legacy, "legacy");
+    uniq(pinned, sizeof pinned, "pinned");
     /* A dead group: a child's number after it is reaped. */
     pid_t gone = fork();
     if (gone == 0)
@@ -491,33 +524,64 @@ static void foreign_tags(void)
         if (boot[i] != '-' && boot[i] != '\n')
             hex[h++] = boot[i];
     hex[h] = '\0';
-    struct stat ns;
-    stat("/proc/self/ns/pid", &ns);
-    char tag_other[128], tag_ours[128];
-    snprintf(tag_other, sizeof tag_other, "%s:%llu:%d", hex, (unsigned long long)ns.st_ino + 1, (int)gone);
-    snprintf(tag_ours, sizeof tag_ours, "%s:%llu:%d", hex, (unsigned long long)ns.st_ino, (int)gone);
-    int t2 = fsetxattr(f2, XATTR, tag_other, strlen(tag_other), 0);
-    int t3 = fsetxattr(f3, XATTR, tag_ours, strlen(tag_ours), 0);
-    check(f1 >= 0 && f2 >= 0 && f3 >= 0 && (no_xattr || (t2 == 0 && t3 == 0)),
-          "an untagged file, one tagged for another PID namespace, one for a dead group of ours");
-    close(f1);
-    close(f2);
-    close(f3);
+    char other_boot[33];
+    memcpy(other_boot, hex, 33);
+    other_boot[0] = other_boot[0] == 'a' ? 'b' : 'a';
+    struct stat st;
+    stat("/proc/self/ns/pid", &st);
+    unsigned long long ns = (unsigned long long)st.st_ino;
+    char dead_owner[96], other_owner[96], alive_owner[96], legacy_tag[128];
+    snprintf(dead_owner, sizeof dead_owner, XATTR ".%llu.%d", ns, (int)gone);
+    snprintf(other_owner, sizeof other_owner, XATTR ".%llu.%d", ns + 1, (int)gone);
+    /* Another boot's namespace, whatever its number: the value says it is
+       of another boot, so all its processes are gone. */
+    snprintf(alive_owner, sizeof alive_owner, XATTR ".%llu.%d", ns + 2, (int)getpgid(0));
+    snprintf(legacy_tag, sizeof legacy_tag, "%s:%llu:%d", hex, ns, (int)gone);
+    int made = forged(plain, NULL, NULL) == 0 && forged(other, other_owner, hex) == 0
+        && forged(ours, dead_owner, hex) == 0 && forged(boot2, alive_owner, other_boot) == 0
+        && forged(legacy, XATTR, legacy_tag) == 0 && forged(pinned, dead_owner, hex) == 0;
+    if (made && !no_xattr) {
+        char p[PATH_MAX];
+        object_file(p, sizeof p, "", pinned);
+        made = setxattr(p, "user.shm_redirect.pinned", "1", 1, 0) == 0;
+    }
+    /* What a dead group that tagged leaves in the registry: without it no
+       reclaim looks at the directory. */
+    char reg[PATH_MAX];
+    snprintf(reg, sizeof reg, "%s.reclaim/o.%llu.%d", object_dir(), ns, (int)gone);
+    int fd = open(reg, O_CREAT | O_WRONLY, 0644);
+    if (fd >= 0)
+        close(fd);
+    snprintf(reg, sizeof reg, "%s.reclaim/said.ns.%llu", object_dir(), ns + 1);
+    raw_unlink(reg);
+    check(made && fd >= 0,
+          "files tagged by hand: untagged, another PID namespace's, a dead group's, another boot's, an old "
+          "single-owner tag, a pinned one; the dead group registered");
     touch(NULL);
-    check(raw_exists(p1), "the untagged file is kept");
-    check(raw_exists(p2), "the other namespace's is kept");
-    check(no_xattr ? raw_exists(p3) : !raw_exists(p3), "the dead group's is %s", no_xattr ? "kept (no xattrs)" : "reclaimed");
-    raw_unlink(p1);
-    raw_unlink(p2);
-    raw_unlink(p3);
+    check(forged_left(plain), "the untagged file is kept");
+    check(forged_left(other), "the other namespace's is kept");
+    if (!no_xattr)
+        check(strstr(err, "PID namespace") != NULL, "... and that is said without SHM_REDIRECT_DEBUG: %.*s",
+              (int)strcspn(err, "\n"), err);
+    check(forged_left(pinned), "the pinned one is kept");
+    const char *fate = no_xattr ? "kept (no xattrs)" : "reclaimed";
+    check(forged_left(ours) == no_xattr, "the dead group's is %s", fate);
+    check(forged_left(boot2) == no_xattr, "another boot's is %s, its processes ended with that boot", fate);
+    check(forged_left(legacy) == no_xattr, "an old single-owner tag of a dead group is %s", fate);
 }
 
 /* With a usable /dev/shm the library stays out of the way: no tags, no
    registry, a killed group's objects stay as glibc leaves them. */
 static void native(void)
 {
-    char name[64], p[PATH_MAX];
+    char name[64], p[PATH_MAX], own[PATH_MAX], registry[PATH_MAX + 16];
     uniq(name, sizeof name, "native");
+    /* A redirect directory of its own: were the library to use it, the
+       registry beside it would appear; whatever else /tmp holds is not
+       this test's. */
+    snprintf(own, sizeof own, "/tmp/%s/shm", name);
+    snprintf(registry, sizeof registry, "%s.reclaim", own);
+    setenv("SHM_REDIRECT_DIR", own, 1);
     struct group g = start1("hold", name);
     check(started(&g) && present(name) == 1, "native: a group created objects in /dev/shm");
     object_file(p, sizeof p, "", name);
@@ -531,7 +595,8 @@ static void native(void)
     kill_group(&g);
     touch(NULL);
     check(present(name) == 1, "native: a killed group's objects stay, as with glibc alone");
-    check(!raw_exists("/dev/shm.reclaim") && !raw_exists("/tmp/shm.reclaim"), "native: no registry is made");
+    check(!raw_exists("/dev/shm.reclaim") && !raw_exists(registry), "native: no registry is made");
+    unsetenv("SHM_REDIRECT_DIR");
     remove_objects(name);
 }
 

@@ -1,0 +1,519 @@
+/* What the reclaim must never take (issue 18): a live group's object, in the
+   five ways a review lost one.
+   - a lock shared by name: a dead group made it, a live one holds it, a new
+     group's first use must not make a second semaphore of the same name;
+   - an object a live group re-created (O_TRUNC) and re-sized after its
+     maker died, then closed: still the live group's;
+   - group 1, a PID namespace's init leading its group (a container's
+     entrypoint): kill(-1, 0) means "every process", not "group 1";
+   - a creator that daemonizes (fork, parent exits, setsid) and keeps the
+     segment mapped: the group that made it is dead, the mapping is not;
+   - a name re-created between the reclaim's last check and its removal:
+     the reclaimer is stopped by ptrace right at the system call that
+     removes (or moves away) the object, the test re-creates the name, and
+     the new file must survive.
+   Each case has a redirect directory of its own (SHM_REDIRECT_DIR), so it
+   judges only what it made.  Each "group" is this binary run again as a
+   helper that leads a process group of its own, like Lambda's runtime, and
+   runs commands read from stdin, one reply line each. */
+#include "common.h"
+
+#include <dirent.h>
+#include <sched.h>
+#include <stddef.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+
+#ifndef __NR_renameat
+#define NO_RENAMEAT -1
+#else
+#define NO_RENAMEAT __NR_renameat
+#endif
+
+/* ---- helpers (run as separate processes) ---- */
+
+static void reply(const char *s)
+{
+    printf("%s\n", s);
+    fflush(stdout);
+}
+
+static sem_t *held_sem;
+
+static const char *run_command(char *cmd)
+{
+    static char buf[64];
+    char *arg = strchr(cmd, ' ');
+    char *arg2 = NULL;
+    if (arg) {
+        *arg++ = '\0';
+        arg2 = strchr(arg, ' ');
+        if (arg2)
+            *arg2++ = '\0';
+    }
+    char slashed[NAME_MAX + 2];
+    snprintf(slashed, sizeof slashed, "/%s", arg ? arg : "");
+    if (strcmp(cmd, "touch") == 0) {
+        int fd = shm_open("shmr-keep-none", O_RDONLY, 0);
+        return fd < 0 && errno == ENOENT ? "ok" : "error";
+    }
+    if (strcmp(cmd, "sem-make") == 0) {
+        sem_t *s = sem_open(slashed, O_CREAT, 0600, 1);
+        return s != SEM_FAILED && sem_close(s) == 0 ? "ok" : "error";
+    }
+    if (strcmp(cmd, "sem-hold") == 0) {
+        held_sem = sem_open(slashed, O_CREAT, 0600, 1);
+        return held_sem != SEM_FAILED && sem_wait(held_sem) == 0 ? "ok" : "error";
+    }
+    if (strcmp(cmd, "sem-try") == 0) {
+        sem_t *s = sem_open(slashed, O_CREAT, 0600, 1);
+        if (s == SEM_FAILED)
+            return "error";
+        if (sem_trywait(s) == 0)
+            return "acquired";
+        return errno == EAGAIN ? "busy" : "error";
+    }
+    if (strcmp(cmd, "shm-make") == 0 || strcmp(cmd, "shm-recreate") == 0 || strcmp(cmd, "shm-map") == 0) {
+        int recreate = cmd[4] == 'r', map = cmd[4] == 'm' && cmd[5] == 'a';
+        size_t size = recreate ? 1 << 20 : 4096;
+        int fd = shm_open(arg, O_CREAT | O_RDWR | (recreate ? O_TRUNC : 0), 0600);
+        if (fd < 0 || ftruncate(fd, (off_t)size) != 0)
+            return "error";
+        char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        close(fd);
+        if (m == MAP_FAILED)
+            return "error";
+        memset(m, arg2 ? arg2[0] : 'x', size);
+        if (!map)
+            munmap(m, size);
+        return "ok";
+    }
+    if (strcmp(cmd, "shm-check") == 0) {
+        int fd = shm_open(arg, O_RDWR, 0);
+        if (fd < 0)
+            return errno == ENOENT ? "ENOENT" : "error";
+        char c = 0;
+        ssize_t n = pread(fd, &c, 1, 0);
+        close(fd);
+        return n == 1 && arg2 && c == arg2[0] ? "ok" : "changed";
+    }
+    if (strcmp(cmd, "daemonize") == 0) {
+        /* The parent exits once the child has left the group: the group that
+           made the mapping is dead, the mapping lives on in the child. */
+        int p[2];
+        if (pipe(p) != 0)
+            return "error";
+        pid_t c = fork();
+        if (c > 0) {
+            char b;
+            close(p[1]);
+            _exit(read(p[0], &b, 1) == 1 ? 0 : 1);
+        }
+        close(p[0]);
+        if (c < 0 || setsid() < 0)
+            return "error";
+        if (write(p[1], "x", 1) != 1)
+            return "error";
+        close(p[1]);
+        snprintf(buf, sizeof buf, "ok %d", (int)getpid());
+        return buf;
+    }
+    if (strcmp(cmd, "exit") == 0)
+        exit(0);
+    return "unknown";
+}
+
+static int driven(void)
+{
+    setpgid(0, 0);
+    char line[256];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\n")] = '\0';
+        reply(run_command(line));
+    }
+    return 0;
+}
+
+/* Leads group 1 of a new PID namespace, makes NAME (sized, then closed and
+   unmapped: only its tag speaks for it), lets a helper of another session
+   use the directory first, and opens NAME again.  Exit 0: kept; 1: lost;
+   77: no new namespace here. */
+static int init1(const char *name)
+{
+    if (unshare(CLONE_NEWPID | CLONE_NEWNS) != 0)
+        return 77;
+    pid_t c = fork();
+    if (c == 0) {
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0
+            || mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+            _exit(77);
+        if (setsid() != 1)
+            _exit(2);
+        int fd = shm_open(name, O_CREAT | O_RDWR, 0600);
+        if (fd < 0 || ftruncate(fd, 4096) != 0)
+            _exit(2);
+        close(fd);
+        /* A program of its own (as subprocess.run(..., start_new_session=True)
+           starts one): a forked child would inherit this process's open
+           directory and never reclaim. */
+        char *args[] = { "session-first-use", NULL };
+        if (wait_status(spawn_helper(args, NULL, 1, -1)) != 0)
+            _exit(2);
+        fd = shm_open(name, O_RDWR, 0);
+        _exit(fd >= 0 ? 0 : 1);
+    }
+    return wait_status(c);
+}
+
+/* ---- the test process ---- */
+
+struct group {
+    pid_t pid;
+    int in, out;
+};
+
+static struct group start_driven(void)
+{
+    struct group g = { -1, -1, -1 };
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0)
+        return g;
+    fflush(stdout);
+    int save0 = dup(0), save1 = dup(1);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    char *args[] = { "driven", NULL };
+    g.pid = spawn_helper(args, NULL, 1, -1);
+    dup2(save0, 0);
+    dup2(save1, 1);
+    close(save0);
+    close(save1);
+    close(in[0]);
+    close(out[1]);
+    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    g.in = in[1];
+    g.out = out[0];
+    return g;
+}
+
+/* Sends CMD to G; its reply line (static). */
+static const char *ask(struct group *g, const char *cmd)
+{
+    static char line[128];
+    dprintf(g->in, "%s\n", cmd);
+    size_t n = 0;
+    char c;
+    while (n < sizeof line - 1 && read(g->out, &c, 1) == 1 && c != '\n')
+        line[n++] = c;
+    line[n] = '\0';
+    return line;
+}
+
+static int ok(struct group *g, const char *cmd)
+{
+    return strcmp(ask(g, cmd), "ok") == 0;
+}
+
+static void end(struct group *g)
+{
+    if (g->pid > 0)
+        kill(-g->pid, SIGKILL);
+    close(g->in);
+    close(g->out);
+    wait_status(g->pid);
+}
+
+/* A group that uses the directory once and exits: a new group's first use,
+   with its reclaim. */
+static int first_use(void)
+{
+    struct group g = start_driven();
+    int r = ok(&g, "touch");
+    end(&g);
+    return r;
+}
+
+/* A group that makes something with CMD and exits: a dead group's object. */
+static int made_by_dead_group(const char *cmd)
+{
+    struct group g = start_driven();
+    int r = ok(&g, cmd);
+    ask(&g, "exit");
+    end(&g);
+    return r;
+}
+
+static char dir[256];
+
+/* A redirect directory of the case's own: nothing else's leftovers count. */
+static void private_dir(const char *name)
+{
+    snprintf(dir, sizeof dir, "/tmp/shmr-keep-%d-%s", (int)getpid(), name);
+    mkdir(dir, 0700);
+    char shm[PATH_MAX];
+    snprintf(shm, sizeof shm, "%s/shm", dir);
+    setenv("SHM_REDIRECT_DIR", shm, 1);
+}
+
+static void rm_flat(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        for (struct dirent *e; (e = readdir(d));)
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+                char p[PATH_MAX];
+                snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+                raw_unlink(p);
+            }
+        closedir(d);
+    }
+    rmdir(path);
+}
+
+static void drop_private_dir(void)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/shm", dir);
+    rm_flat(p);
+    snprintf(p, sizeof p, "%s/shm.reclaim", dir);
+    rm_flat(p);
+    rmdir(dir);
+    unsetenv("SHM_REDIRECT_DIR");
+}
+
+static ino_t inode(const char *prefix, const char *name)
+{
+    char p[PATH_MAX];
+    struct stat st;
+    object_file(p, sizeof p, prefix, name);
+    return raw_stat(p, &st) == 0 ? st.st_ino : 0;
+}
+
+static void shared_lock(void)
+{
+    private_dir("lock");
+    struct group b = start_driven();
+    check(ok(&b, "touch"), "lock: a live group B uses the directory");
+    check(made_by_dead_group("sem-make applock"), "lock: group A makes /applock and exits");
+    check(ok(&b, "sem-hold applock"), "lock: B opens /applock (O_CREAT) and holds the lock");
+    ino_t before = inode("sem.", "applock");
+    struct group c = start_driven();
+    const char *r = ask(&c, "sem-try applock");
+    check(strcmp(r, "busy") == 0, "lock: a new group's first sem_open(O_CREAT) finds it held (%s)", r);
+    check(before != 0 && inode("sem.", "applock") == before, "lock: /applock is the same semaphore");
+    end(&c);
+    end(&b);
+    drop_private_dir();
+}
+
+static void recreated(void)
+{
+    private_dir("recreate");
+    struct group b = start_driven();
+    check(ok(&b, "touch"), "re-created: a live group B uses the directory");
+    check(made_by_dead_group("shm-make cache a"), "re-created: group A makes /cache and exits");
+    check(ok(&b, "shm-recreate cache b"), "re-created: B re-creates /cache (O_TRUNC), sizes it to 1 MiB, writes, closes");
+    check(first_use(), "re-created: a new group's first use");
+    const char *r = ask(&b, "shm-check cache b");
+    check(strcmp(r, "ok") == 0, "re-created: B opens /cache again and finds its data (%s)", r);
+    end(&b);
+    drop_private_dir();
+}
+
+static void group_one(void)
+{
+    if (getenv("SHMR_TEST_QEMU")) {
+        skip("group 1: a PID namespace's init keeps its objects", "no PID namespace under qemu-user");
+        return;
+    }
+    private_dir("init");
+    char *args[] = { "init1", "mine", NULL };
+    int rc = wait_status(spawn_helper(args, NULL, 1, -1));
+    if (rc == 77)
+        skip("group 1: a PID namespace's init keeps its objects", "cannot make a PID namespace here (not root?)");
+    else
+        check(rc == 0,
+              "group 1: an init leading group 1 makes /mine; a helper in a new session uses the directory; "
+              "/mine is still there (exit %d)",
+              rc);
+    drop_private_dir();
+}
+
+static void daemon_mapping(void)
+{
+    private_dir("daemon");
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    struct group a = start_driven();
+    check(ok(&a, "shm-map seg d"), "daemon: group A makes /seg and maps it");
+    const char *r = ask(&a, "daemonize");
+    pid_t daemon = strncmp(r, "ok ", 3) == 0 ? atoi(r + 3) : -1;
+    check(daemon > 0 && wait_status(a.pid) == 0 && kill(-a.pid, 0) != 0,
+          "daemon: it forks, the parent exits, the child calls setsid: group A is gone");
+    check(first_use(), "daemon: a new group's first use");
+    r = ask(&a, "shm-check seg d");
+    check(strcmp(r, "ok") == 0, "daemon: the daemon opens /seg again by name (%s)", r);
+    if (daemon > 0) {
+        kill(daemon, SIGKILL);
+        wait_status(daemon);
+    }
+    close(a.in);
+    close(a.out);
+    first_use();
+    check(inode("", "seg") == 0, "daemon: once it is killed, the next group's first use reclaims /seg");
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    drop_private_dir();
+}
+
+/* The system call number at a syscall stop of PID. */
+static long syscall_nr(pid_t pid)
+{
+#if defined(__x86_64__)
+    return ptrace(PTRACE_PEEKUSER, pid, offsetof(struct user_regs_struct, orig_rax), 0);
+#elif defined(__aarch64__)
+    struct user_regs_struct regs;
+    struct iovec io = { &regs, sizeof regs };
+    if (ptrace(PTRACE_GETREGSET, pid, (void *)1 /* NT_PRSTATUS */, &io) != 0)
+        return -1;
+    return (long)regs.regs[8];
+#else
+    return -1;
+#endif
+}
+
+static int removes(long nr)
+{
+    return nr == __NR_unlinkat || nr == __NR_renameat2 || nr == NO_RENAMEAT;
+}
+
+/* Runs a new group's first use under ptrace; at its first system call that
+   removes or moves a file, calls AT_STOP before the call goes on.  Returns
+   the helper's status, or -1; *STOPPED says whether it got there. */
+static int traced_first_use(void (*at_stop)(void), int *stopped)
+{
+    *stopped = 0;
+    int in[2], out[2];
+    if (pipe(in) != 0 || pipe(out) != 0)
+        return -1;
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(in[0], 0);
+        dup2(out[1], 1);
+        close(in[1]);
+        close(out[0]);
+        if (ptrace(PTRACE_TRACEME, 0, 0, 0) != 0)
+            _exit(125); /* qemu-user has no ptrace */
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0)
+            _exit(126);
+        exe[n] = '\0';
+        execl(exe, exe, "--helper", "driven", (char *)NULL);
+        _exit(127);
+    }
+    close(in[0]);
+    close(out[1]);
+    int st;
+    if (waitpid(pid, &st, 0) != pid || !WIFSTOPPED(st)) {
+        /* No stop at the exec: no ptrace here (qemu-user runs it as a plain
+           child).  Closing its stdin ends it. */
+        close(in[1]);
+        close(out[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        return -2;
+    }
+    ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL);
+    if (write(in[1], "touch\nexit\n", 11) != 11)
+        return -1;
+    int entering = 1, sig = 0;
+    for (;;) {
+        ptrace(PTRACE_SYSCALL, pid, 0, sig);
+        sig = 0;
+        if (waitpid(pid, &st, 0) != pid)
+            return -1;
+        if (WIFEXITED(st) || WIFSIGNALED(st))
+            break;
+        if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
+            if (entering && !*stopped && removes(syscall_nr(pid))) {
+                *stopped = 1;
+                at_stop();
+            }
+            entering = !entering;
+        } else if (WSTOPSIG(st) != SIGTRAP) {
+            sig = WSTOPSIG(st);
+        }
+    }
+    close(in[1]);
+    close(out[0]);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static ino_t remade;
+
+/* A live user makes the name again: the old file goes, a new one takes
+   the name (and is held open here, as a live user would). */
+static void remake(void)
+{
+    char p[PATH_MAX];
+    object_file(p, sizeof p, "", "race");
+    raw_unlink(p);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, p, O_CREAT | O_EXCL | O_RDWR, 0600);
+    struct stat st;
+    if (fd >= 0 && syscall(SYS_fstat, fd, &st) == 0 && syscall(SYS_write, fd, "L", 1) == 1)
+        remade = st.st_ino;
+}
+
+static void recreated_at_removal(void)
+{
+    if (getenv("SHMR_TEST_QEMU")) {
+        skip("race: a name re-created at the removal survives", "no ptrace under qemu-user");
+        return;
+    }
+    private_dir("race");
+    check(made_by_dead_group("shm-make race"), "race: group A makes /race and exits");
+    int stopped;
+    int rc = traced_first_use(remake, &stopped);
+    if (rc == -2) {
+        skip("race: a name re-created at the removal survives", "ptrace does not work here (qemu-user?)");
+        drop_private_dir();
+        return;
+    }
+    check(rc == 0 && stopped && remade != 0,
+          "race: a new group's reclaim was stopped at its removal, and /race was made again meanwhile");
+    check(remade != 0 && inode("", "race") == remade, "race: the new /race survives the reclaim");
+    drop_private_dir();
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 2 && strcmp(argv[1], "--helper") == 0) {
+        if (strcmp(argv[2], "driven") == 0)
+            return driven();
+        if (strcmp(argv[2], "session-first-use") == 0) {
+            setsid();
+            int fd = shm_open("shmr-keep-none", O_RDONLY, 0);
+            return fd < 0 && errno == ENOENT ? 0 : 2;
+        }
+        if (strcmp(argv[2], "init1") == 0 && argc > 3)
+            return init1(argv[3]);
+        return 2;
+    }
+    if (!redirected() || getenv("SHMR_TEST_NO_XATTR")) {
+        skip("what the reclaim keeps", redirected() ? "no user xattrs: nothing is reclaimed" : "/dev/shm is usable: no reclaim");
+        return finish();
+    }
+    shared_lock();
+    recreated();
+    group_one();
+    daemon_mapping();
+    recreated_at_removal();
+    return finish();
+}
