@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { AssetHashType, BundlingOutput, DockerImage, ILocalBundling } from 'aws-cdk-lib';
+import { AssetHashType, BundlingOptions, BundlingOutput, DockerImage, ILocalBundling } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { TargetArchitecture } from './architecture';
 import { dockerProblem } from './docker-check';
@@ -26,29 +26,43 @@ export interface LayerCodeOptions {
 export function layerCode(sources: LayerSources, target: TargetArchitecture, options: LayerCodeOptions): lambda.Code {
   const assetHash = sources.assetHash(target, options.build);
   if (options.build === LibraryBuild.PREBUILT) {
-    const prebuilt = sources.prebuilt(target);
-    if ('missing' in prebuilt) {
-      throw new Error(`shm_redirect.so for ${target.name}: LibraryBuild.PREBUILT, but ${prebuilt.missing}`);
-    }
-    return lambda.Code.fromAsset(prebuilt.directory, { assetHash, assetHashType: AssetHashType.CUSTOM });
+    return lambda.Code.fromAsset(prebuiltDirectory(sources, target), { assetHash, assetHashType: AssetHashType.CUSTOM });
   }
-  const image = options.dockerImage ?? lambda.Runtime.PROVIDED_AL2023.bundlingImage;
-  const outDir = `/asset-output/${path.posix.dirname(LIBRARY_PATH_IN_LAYER)}`;
-  const script = [
-    `sh /asset-input/build.sh --arch ${target.name} --out ${outDir}`,
-    `sh /asset-input/audit.sh --arch ${target.name} /asset-output/${LIBRARY_PATH_IN_LAYER}`,
-  ].join(' && ');
   return lambda.Code.fromAsset(sources.directory, {
     assetHash,
     assetHashType: AssetHashType.CUSTOM,
-    bundling: {
-      image,
-      platform: target.dockerPlatform,
-      command: ['sh', '-c', script],
-      outputType: BundlingOutput.NOT_ARCHIVED,
-      local: localBundling(sources, target, image, options),
-    },
+    bundling: libraryBundling(sources, target, options, ''),
   });
+}
+
+/**
+ * Bundling that puts the library at `<prefix>/lib/shm_redirect.so` of the
+ * asset output, as `options.build` says; for `LibraryBuild.PREBUILT` it copies
+ * the prebuilt library and runs nothing. Use it with
+ * `sourcePath: sources.directory`.
+ */
+export function libraryBundling(sources: LayerSources, target: TargetArchitecture, options: LayerCodeOptions, prefix: string): BundlingOptions {
+  const image = options.dockerImage ?? lambda.Runtime.PROVIDED_AL2023.bundlingImage;
+  const libDir = path.posix.join(prefix, path.posix.dirname(LIBRARY_PATH_IN_LAYER));
+  const script = [
+    `sh /asset-input/build.sh --arch ${target.name} --out /asset-output/${libDir}`,
+    `sh /asset-input/audit.sh --arch ${target.name} /asset-output/${path.posix.join(prefix, LIBRARY_PATH_IN_LAYER)}`,
+  ].join(' && ');
+  return {
+    image,
+    platform: target.dockerPlatform,
+    command: ['sh', '-c', script],
+    outputType: BundlingOutput.NOT_ARCHIVED,
+    local: localBundling(sources, target, image, options, prefix),
+  };
+}
+
+function prebuiltDirectory(sources: LayerSources, target: TargetArchitecture): string {
+  const prebuilt = sources.prebuilt(target);
+  if ('missing' in prebuilt) {
+    throw new Error(`shm_redirect.so for ${target.name}: LibraryBuild.PREBUILT, but ${prebuilt.missing}`);
+  }
+  return prebuilt.directory;
 }
 
 /**
@@ -57,9 +71,20 @@ export function layerCode(sources: LayerSources, target: TargetArchitecture, opt
  * it closes over (the package's, the temp directory jsii unpacks it into)
  * stay out of the asset hash, as in aws-lambda-nodejs.
  */
-function localBundling(sources: LayerSources, target: TargetArchitecture, image: DockerImage, options: LayerCodeOptions): ILocalBundling {
+function localBundling(
+  sources: LayerSources,
+  target: TargetArchitecture,
+  image: DockerImage,
+  options: LayerCodeOptions,
+  prefix: string,
+): ILocalBundling {
   return {
     tryBundle(outputDir: string): boolean {
+      const root = path.join(outputDir, prefix);
+      if (options.build === LibraryBuild.PREBUILT) {
+        fs.cpSync(prebuiltDirectory(sources, target), root, { recursive: true });
+        return true;
+      }
       if (options.build === LibraryBuild.DOCKER) {
         const docker = dockerProblem(target, image);
         if (docker !== undefined) {
@@ -67,7 +92,7 @@ function localBundling(sources: LayerSources, target: TargetArchitecture, image:
         }
         return false;
       }
-      const local = buildLocally(sources, target, path.join(outputDir, path.dirname(LIBRARY_PATH_IN_LAYER)));
+      const local = buildLocally(sources, target, path.join(root, path.dirname(LIBRARY_PATH_IN_LAYER)));
       if (local === undefined) {
         return true;
       }
@@ -77,7 +102,7 @@ function localBundling(sources: LayerSources, target: TargetArchitecture, image:
       }
       const prebuilt = sources.prebuilt(target);
       if (options.build === LibraryBuild.AUTO && 'directory' in prebuilt) {
-        fs.cpSync(prebuilt.directory, outputDir, { recursive: true });
+        fs.cpSync(prebuilt.directory, root, { recursive: true });
         options.onPrebuilt(`no local build (${local}) and no Docker build (${docker})`);
         return true;
       }

@@ -3,3 +3,4 @@ export * from './multiprocessing-fix';
 export * from './runtime-filter';
 export * from './with-multiprocessing-fix';
 export * from './library-build';
+export * from './multiprocessing-image-code';

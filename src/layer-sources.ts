@@ -45,6 +45,15 @@ export class LayerSources {
   }
 
   /**
+   * The asset hash of the Docker build context that holds the library at
+   * `opt/lib/shm_redirect.so` for image functions: like {@link assetHash},
+   * another layout.
+   */
+  public imageContextHash(target: TargetArchitecture, build: LibraryBuild): string {
+    return crypto.createHash('sha256').update(`shm_redirect-image-context\0${this.fingerprint(target)}\0build=${build}`).digest('hex');
+  }
+
+  /**
    * Content hash of everything that decides the built library for `target`:
    * the C sources, the build script (which holds the flags), the export list
    * (its version script), the version and the architecture.

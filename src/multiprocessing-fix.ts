@@ -3,6 +3,8 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { DOCKERFILE_LINE } from './image-dockerfile-check';
+import { imageLibraryOf } from './image-library';
 import { FunctionFilter, IFunctionFilter } from './runtime-filter';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
 
@@ -96,10 +98,25 @@ export class MultiprocessingFix implements IAspect {
 
     if (fn.runtime.name === lambda.Runtime.FROM_IMAGE.name) {
       handled.add(fn);
-      Annotations.of(fn).addWarningV2(
-        'cdk-lambda-multiprocessing:containerImage',
-        `${fn.node.path} is a container image function: Lambda adds no layers to images. If it uses Python multiprocessing, build its image with the multi-stage Dockerfile from the cdk-lambda-multiprocessing README (it copies shm_redirect.so to /opt/lib and sets LD_PRELOAD).`,
-      );
+      const library = imageLibraryOf(fn);
+      if (library === undefined) {
+        Annotations.of(fn).addWarningV2(
+          'cdk-lambda-multiprocessing:containerImage',
+          `${fn.node.path} is a container image function: Lambda adds no layers to images. If it uses Python multiprocessing, build it with MultiprocessingImageCode.fromImageAsset(directory) instead of DockerImageCode.fromImageAsset and add one line to its Dockerfile: ${DOCKERFILE_LINE} (an image built outside CDK: see the cdk-lambda-multiprocessing README).`,
+        );
+        return;
+      }
+      const own = currentPreload(fn);
+      if (own === undefined && library.imagePreload?.includes('$')) {
+        // Lambda does not expand variables in a function's environment.
+        Annotations.of(fn).addWarningV2(
+          'cdk-lambda-multiprocessing:imagePreload',
+          `${fn.node.path}: its Dockerfile sets LD_PRELOAD=${library.imagePreload}, which the function's LD_PRELOAD=${ShmRedirectLayer.PRELOAD} replaces on Lambda. If the image needs another preloaded library, give the function the whole list in \`environment\` (LD_PRELOAD, separated by ':'); it keeps it and appends shm_redirect.so.`,
+        );
+        this.preload(fn, undefined);
+      } else {
+        this.preload(fn, own ?? library.imagePreload);
+      }
       return;
     }
     // Not marked as handled: another MultiprocessingFix whose filter includes it may still fix it.
@@ -140,6 +157,17 @@ export class MultiprocessingFix implements IAspect {
     }
 
     fn.addLayers(layer.layerFor(fn.architecture));
+    this.preload(fn, existing);
+  }
+
+  /** Appends the library to `existing` (the LD_PRELOAD the function would have) with `:`, unless it names it already. */
+  private preload(fn: lambda.Function, existing: unknown): void {
+    if (typeof existing === 'string' && existing.split(/[:\s]+/).includes(ShmRedirectLayer.PRELOAD)) {
+      if (currentPreload(fn) !== existing) {
+        fn.addEnvironment(PRELOAD_VARIABLE, existing);
+      }
+      return;
+    }
     fn.addEnvironment(
       PRELOAD_VARIABLE,
       existing === undefined || existing === '' ? ShmRedirectLayer.PRELOAD : `${preloadText(existing)}:${ShmRedirectLayer.PRELOAD}`,
