@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `npx projen package:image`: the image for Dockerfiles outside CDK, FROM scratch, holding only
-# /opt/lib/shm_redirect.so, for x86_64 and arm64 under one multi-arch manifest list. The libraries are the
-# prebuilt ones of this checkout (layer/prebuilt, which build:prebuilt has just made from layer/src with the
-# project's flags and audited). A user's Dockerfile adds `COPY --from=<image> /opt /opt` and
+# /opt/lib/shm_redirect.so, for x86_64 and arm64 under one multi-arch manifest list. Each library is built
+# from layer/src as the prebuilt ones are (layer/build.sh --werror, the host's cc and the Debian cross gcc,
+# then layer/audit.sh), into a directory of its own, so that no other build's layer/prebuilt is read while it
+# is rewritten. A user's Dockerfile adds `COPY --from=<image> /opt /opt` and
 # `ENV LD_PRELOAD=/opt/lib/shm_redirect.so`.
 #
 # Out: the manifest list localhost/cdk-lambda-multiprocessing/shm-redirect:VERSION (layer/VERSION) in podman's
@@ -26,10 +27,9 @@ CONTAINERFILE
 $podman manifest rm "$name" >/dev/null 2>&1 || true
 $podman manifest create "$name" >/dev/null
 for arch in x86_64 arm64; do
-  library=layer/prebuilt/$arch/lib/shm_redirect.so
-  [ -f "$library" ] || { echo "package:image: no $library (npx projen build:prebuilt makes it)" >&2; exit 1; }
-  mkdir -p "$work/$arch/lib"
-  cp "$library" "$work/$arch/lib/"
+  library=$work/$arch/lib/shm_redirect.so
+  sh layer/build.sh --arch "$arch" --werror --out "$work/$arch/lib" >&2
+  sh layer/audit.sh --arch "$arch" "$library" >&2
   case $arch in x86_64) platform=linux/amd64 ;; arm64) platform=linux/arm64 ;; esac
   # A fixed creation time and labels from the sources only: the same sources give the same image.
   $podman build --quiet --platform "$platform" --build-arg "ARCH=$arch" --timestamp 0 \
@@ -41,7 +41,7 @@ for arch in x86_64 arm64; do
     --label "cdk-lambda-multiprocessing.library-sha256=$(sha256sum "$library" | cut -d' ' -f1)" \
     --tag "$name-$arch" --file "$work/Containerfile" "$work" >/dev/null
   $podman manifest add "$name" "containers-storage:$name-$arch" >/dev/null
-  echo "package:image: $name-$arch ($platform) holds $library"
+  echo "package:image: $name-$arch ($platform) holds shm_redirect.so $(sha256sum "$library" | cut -c1-16)"
 done
 mkdir -p dist/image
 archive=dist/image/shm-redirect-$version.oci.tar

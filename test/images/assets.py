@@ -1,8 +1,9 @@
-"""Builds the container image assets of a cloud assembly the way `cdk deploy` does, with podman.
+"""Builds the container image assets of a cloud assembly the way `cdk deploy` does.
 
 cdk-assets (inside the cdk CLI) reads each stack's *.assets.json and, for every dockerImages entry, runs
-`docker build` in the entry's directory with the flags below, in this order (aws-cdk's Docker.build). This
-module makes the same command line for the project's podman (test/docker/docker). podman 4.3 understands
+`docker build` in the entry's directory with the flags below, in this order (aws-cdk's Docker.build), with
+the client CDK_DOCKER names (default docker), as this module does; the tests set it to the project's podman
+(test/docker/docker). podman 4.3 understands
 every flag cdk-assets passes except the cache backends: cdk-assets writes `--cache-from type=...,ref=...`, and
 podman's --cache-from/--cache-to take a bare repository, so an asset with cacheFrom or cacheTo is refused with
 an error instead of being built differently. An asset made by an external command (`executable`) is not a
@@ -12,9 +13,7 @@ import json
 import os
 import subprocess
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-DOCKER = os.path.join(REPO, 'test', 'docker', 'docker')
+DOCKER = os.environ.get('CDK_DOCKER', 'docker')
 
 
 class UnmappableAsset(Exception):

@@ -1,4 +1,5 @@
-"""Runs a function's container image the way Lambda runs it, with podman (test/docker/docker).
+"""Runs a function's container image the way Lambda runs it, with podman as root (CDK_DOCKER, as the tests
+set it: test/docker/docker).
 
 - Its own entrypoint and CMD (or the function's ImageConfig), so AWS's Runtime Interface Emulator inside the
   image serves the invocations, on port 8080 published to 127.0.0.1.

@@ -9,6 +9,7 @@ source "$(dirname "$0")/../library/common.sh"
 parse_args "Checks:
   base images          the stand-ins for public.ecr.aws/lambda/python:3.12 and :3.11, each architecture
   package:image        the FROM-scratch image (both architectures, one manifest list) and its OCI archive
+  libraries            shm_redirect.so for each architecture from layer/build.sh --werror (reference bytes)
   archive              the archive's index names linux/amd64 and linux/arm64, each layer holds that library
   COPY --from ARCH     a Dockerfile on the 3.12 stand-in copies /opt from the image: the library of ARCH,
                        which makes multiprocessing work there without /dev/shm (ENOENT without it)
@@ -17,6 +18,7 @@ parse_args "Checks:
   nothing left in /dev/shm   the host's /dev/shm holds what it held before" "$@"
 command -v podman >/dev/null || die "needs podman and runc (apt-get install podman runc)"
 docker=$repo/test/docker/docker
+export CDK_DOCKER=$docker
 read -r -a archs <<<"${CLM_IMAGES_ARCHS:-x86_64 arm64}"
 version=$(cat "$repo/layer/VERSION")
 scratch_image=localhost/cdk-lambda-multiprocessing/shm-redirect:$version
@@ -26,11 +28,14 @@ platform_of() { case $1 in x86_64) echo linux/amd64 ;; arm64) echo linux/arm64 ;
 
 package_image() { (cd "$repo" && CLM_PODMAN=$docker npx projen package:image); }
 
+libraries() { local arch; for arch in x86_64 arm64; do build_library "$arch" && audit "$arch" "$lib" || return 1; done; }
+
 # The release artifact itself: an OCI index of the two platforms, each image's one layer holding the library.
 archive() {
-  (cd "$repo" && python3 - "dist/image/shm-redirect-$version.oci.tar" <<'PY'
+  (cd "$repo" && python3 - "dist/image/shm-redirect-$version.oci.tar" "$scratch/lib" <<'PY'
 import hashlib, io, json, sys, tarfile
 archive = tarfile.open(sys.argv[1])
+reference = sys.argv[2]
 def blob(digest):
     return archive.extractfile('blobs/sha256/' + digest.split(':')[1]).read()
 index = json.loads(blob(json.loads(archive.extractfile('index.json').read())['manifests'][0]['digest']))
@@ -42,10 +47,10 @@ for entry in index['manifests']:
         names = [m.name for m in t.getmembers() if m.isfile()]
         data = t.extractfile('opt/lib/shm_redirect.so').read()
     arch = {'amd64': 'x86_64', 'arm64': 'arm64'}[entry['platform']['architecture']]
-    with open('layer/prebuilt/%s/lib/shm_redirect.so' % arch, 'rb') as f:
+    with open('%s/%s/shm_redirect.so' % (reference, arch), 'rb') as f:
         same = f.read() == data
     print('%s/%s: files %s, library %s, %s' % (entry['platform']['os'], entry['platform']['architecture'], names,
-                                               hashlib.sha256(data).hexdigest()[:16], 'the prebuilt one' if same else 'DIFFERENT'))
+                                               hashlib.sha256(data).hexdigest()[:16], 'as built here' if same else 'DIFFERENT'))
     found[arch] = same and names == ['opt/lib/shm_redirect.so']
 sys.exit(0 if found == {'x86_64': True, 'arm64': True} else 1)
 PY
@@ -59,10 +64,10 @@ copy_from() {
   printf '%s\n' 'FROM public.ecr.aws/lambda/python:3.12' "COPY --from=$scratch_image /opt /opt" \
     'ENV LD_PRELOAD=/opt/lib/shm_redirect.so' >"$dir/Dockerfile"
   "$docker" build --quiet --platform "$(platform_of "$arch")" --tag "$image" "$dir" >/dev/null || return 1
-  want=$(sha256sum <"$repo/layer/prebuilt/$arch/lib/shm_redirect.so" | cut -d' ' -f1)
+  want=$(sha256sum <"$scratch/lib/$arch/shm_redirect.so" | cut -d' ' -f1)
   out=$("$docker" run --rm --entrypoint sha256sum "$image" /opt/lib/shm_redirect.so | cut -d' ' -f1)
   echo "/opt/lib/shm_redirect.so in the $arch image: $out"
-  [ "$out" = "$want" ] || { echo "expected the prebuilt $arch library $want"; return 1; }
+  [ "$out" = "$want" ] || { echo "expected the $arch library built here, $want"; return 1; }
   local probe='import multiprocessing as m; l = m.Lock(); l.acquire(); l.release(); print("Lock works")'
   out=$("$docker" run --rm --ipc=none --user 993:990 --entrypoint python3 "$image" -c "$probe" 2>&1)
   echo "with LD_PRELOAD, no /dev/shm: $out"
@@ -90,6 +95,7 @@ shm_untouched() {
 
 check "base images" bash "$repo/test/images/ensure-aws-names.sh" "${archs[@]}"
 stop_on_failure
+check libraries libraries
 check package:image package_image
 check archive archive
 for arch in "${archs[@]}"; do check "COPY --from $arch" copy_from "$arch"; done
