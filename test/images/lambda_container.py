@@ -12,6 +12,10 @@ set it: test/docker/docker).
   machine's disk, kept across re-inits as Lambda keeps it.
 - Lambda's unprivileged uid (993:990) and the function's memory size as the memory limit.
 - The function's environment, timeout and memory size from the template, as Lambda gives them to the runtime.
+
+Without root (the demo's container mode on Docker Desktop or rootless podman) the stage's /dev cannot be made
+(mknod) nor /tmp given to uid 993 (chown): the container keeps the engine's /dev, minus /dev/shm, and gets a
+tmpfs /tmp. That is faithful for glibc >= 2.34 (AWS's python3.12 image), which never adopts a tmpfs.
 """
 import json
 import os
@@ -56,17 +60,10 @@ class LambdaContainer:
 
     def start(self):
         os.makedirs(self.work, exist_ok=True)
-        dev, tmp, cgroup = (os.path.join(self.work, d) for d in ('dev', 'tmp', 'cgroup'))
-        lambda_dev(dev)
-        os.makedirs(tmp)
-        os.chown(tmp, LAMBDA_UID, LAMBDA_GID)
-        os.makedirs(cgroup)
         env = dict(self.env, AWS_LAMBDA_FUNCTION_NAME=self.name, AWS_LAMBDA_FUNCTION_VERSION='$LATEST',
                    AWS_LAMBDA_FUNCTION_MEMORY_SIZE=str(self.memory), AWS_LAMBDA_FUNCTION_TIMEOUT=str(self.timeout),
                    AWS_REGION='us-east-1', AWS_DEFAULT_REGION='us-east-1')
-        argv = ['run', '--detach', '--ipc=none', '--read-only', '--read-only-tmpfs=false',
-                '--volume', '%s:/dev:ro' % dev, '--volume', '%s:/tmp' % tmp, '--volume', '%s:/sys/fs/cgroup:ro' % cgroup,
-                '--security-opt', 'unmask=' + MASKED_DIRECTORIES,
+        argv = ['run', '--detach', '--ipc=none', '--read-only'] + self._filesystems() + [
                 '--user', '%d:%d' % (LAMBDA_UID, LAMBDA_GID), '--memory', '%dm' % self.memory,
                 '--memory-swap', '%dm' % self.memory, '--publish', '127.0.0.1::8080']
         for key, value in sorted(env.items()):
@@ -80,6 +77,19 @@ class LambdaContainer:
         self.id = docker(*argv).strip().splitlines()[-1]
         self.port = int(docker('port', self.id, '8080').strip().splitlines()[0].rsplit(':', 1)[1])
         self._wait_for_port()
+
+    def _filesystems(self):
+        podman = 'podman' in docker('--version', check=False).lower()
+        argv = ['--read-only-tmpfs=false'] if podman else []
+        if os.geteuid() != 0:
+            return argv + ['--tmpfs', '/tmp:rw,exec,mode=1777,size=512m']
+        dev, tmp, cgroup = (os.path.join(self.work, d) for d in ('dev', 'tmp', 'cgroup'))
+        lambda_dev(dev)
+        os.makedirs(tmp)
+        os.chown(tmp, LAMBDA_UID, LAMBDA_GID)
+        os.makedirs(cgroup)
+        return argv + ['--volume', '%s:/dev:ro' % dev, '--volume', '%s:/tmp' % tmp,
+                       '--volume', '%s:/sys/fs/cgroup:ro' % cgroup, '--security-opt', 'unmask=' + MASKED_DIRECTORIES]
 
     def _wait_for_port(self, seconds=60):
         deadline = time.monotonic() + seconds

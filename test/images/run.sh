@@ -19,6 +19,8 @@ parse_args "Checks:
 command -v podman >/dev/null || die "needs podman and runc (apt-get install podman runc)"
 docker=$repo/test/docker/docker
 export CDK_DOCKER=$docker
+# Storage of its own on overlay: with vfs every build step and every container copies the whole image.
+export CLM_PODMAN_STORAGE_DRIVER=overlay
 read -r -a archs <<<"${CLM_IMAGES_ARCHS:-x86_64 arm64}"
 version=$(cat "$repo/layer/VERSION")
 scratch_image=localhost/cdk-lambda-multiprocessing/shm-redirect:$version
