@@ -67,14 +67,15 @@ copy_from() {
     'ENV LD_PRELOAD=/opt/lib/shm_redirect.so' >"$dir/Dockerfile"
   "$docker" build --quiet --platform "$(platform_of "$arch")" --tag "$image" "$dir" >/dev/null || return 1
   want=$(sha256sum <"$scratch/lib/$arch/shm_redirect.so" | cut -d' ' -f1)
-  out=$("$docker" run --rm --entrypoint sha256sum "$image" /opt/lib/shm_redirect.so | cut -d' ' -f1)
+  local run=("$docker" run --rm --platform "$(platform_of "$arch")")
+  out=$("${run[@]}" --entrypoint sha256sum "$image" /opt/lib/shm_redirect.so | cut -d' ' -f1)
   echo "/opt/lib/shm_redirect.so in the $arch image: $out"
   [ "$out" = "$want" ] || { echo "expected the $arch library built here, $want"; return 1; }
   local probe='import multiprocessing as m; l = m.Lock(); l.acquire(); l.release(); print("Lock works")'
-  out=$("$docker" run --rm --ipc=none --user 993:990 --entrypoint python3 "$image" -c "$probe" 2>&1)
+  out=$("${run[@]}" --ipc=none --user 993:990 --entrypoint python3 "$image" -c "$probe" 2>&1)
   echo "with LD_PRELOAD, no /dev/shm: $out"
   [ "$out" = "Lock works" ] || return 1
-  out=$("$docker" run --rm --ipc=none --user 993:990 --env LD_PRELOAD= --entrypoint python3 "$image" -c "$probe" 2>&1 | tail -n 1)
+  out=$("${run[@]}" --ipc=none --user 993:990 --env LD_PRELOAD= --entrypoint python3 "$image" -c "$probe" 2>&1 | tail -n 1)
   echo "without: $out"
   [ "$out" = "FileNotFoundError: [Errno 2] No such file or directory" ]
 }
