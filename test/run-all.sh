@@ -53,6 +53,8 @@ stage construct "" npx projen build
 # FROM-scratch image tested by COPY --from, each image built from the asset manifest and run as Lambda runs
 # it (podman, x86_64 and arm64 under qemu), with and without the fix.
 stage images "construct" bash test/images/run.sh
+# `npx projen demo` in container mode (chosen where the root sandbox cannot run), with podman as root.
+stage demo-container "images" bash test/integ/demo-container.sh
 stage generated "construct" bash -c generated_files_current
 stage python-app "construct" npx projen test:python-app
 # The Java and the Go app (Maven Central, the Go module proxy); after python-app, as both compile the construct.

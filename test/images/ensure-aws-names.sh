@@ -2,7 +2,8 @@
 # Makes the stand-ins answer to AWS's names: for each tag, a local manifest list
 # public.ecr.aws/lambda/python:TAG holding the stand-in of each ARCH (test/images/ensure-base.sh), so that a
 # Dockerfile's unchanged `FROM public.ecr.aws/lambda/python:3.12` resolves, for `--platform linux/arm64` too,
-# without a registry. A list that already holds exactly these images is left as it is.
+# without a registry. A list that already holds these images (and maybe others) is left as it is, so that a
+# caller asking for x86_64 only does not take arm64 away from another.
 #
 #   test/images/ensure-aws-names.sh ARCH...     x86_64 and/or arm64
 set -euo pipefail
@@ -20,7 +21,7 @@ for tag in 3.12 3.11; do
   have=$("$docker" manifest inspect "$name" 2>/dev/null | python3 -c '
 import json, sys
 print("\n".join(sorted(m["digest"] for m in json.load(sys.stdin).get("manifests", []))))' 2>/dev/null || true)
-  if [ "$have" != "$want" ]; then
+  if [ -n "$(comm -23 <(echo "$want") <(echo "$have"))" ]; then
     "$docker" manifest rm "$name" >/dev/null 2>&1 || true
     "$docker" manifest create "$name" >/dev/null
     for image in "${images[@]}"; do "$docker" manifest add "$name" "containers-storage:$image" >/dev/null; done
