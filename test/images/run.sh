@@ -7,6 +7,7 @@
 # CLM_IMAGES_ARCHS="x86_64 arm64" (the default) chooses the architectures.
 source "$(dirname "$0")/../library/common.sh"
 parse_args "Checks:
+  asset mapping        test_assets.py: cdk-assets' build command line, unmappable fields refused
   base images          the stand-ins for public.ecr.aws/lambda/python:3.12 and :3.11, each architecture
   package:image        the FROM-scratch image (both architectures, one manifest list) and its OCI archive
   libraries            shm_redirect.so for each architecture from layer/build.sh --werror (reference bytes)
@@ -97,6 +98,7 @@ shm_untouched() {
   [ -z "$appeared" ] || { printf 'new in /dev/shm: %s\n' "$appeared"; return 1; }
 }
 
+check "asset mapping" python3 -m pytest -q -p no:cacheprovider "$repo/test/images/test_assets.py"
 check "base images" bash "$repo/test/images/ensure-aws-names.sh" "${archs[@]}"
 stop_on_failure
 check libraries libraries
