@@ -32,7 +32,19 @@ function imageDir(dockerfile: string, name = 'fn'): string {
   return dir;
 }
 
-const ONE_LINE = ['FROM public.ecr.aws/lambda/python:3.12', LINE, 'COPY app.py ${LAMBDA_TASK_ROOT}/', 'CMD ["app.handler"]', ''].join('\n');
+/** The README's container-image Dockerfile, which these tests synthesize. */
+const ONE_LINE = readmeDockerfile();
+
+function readmeDockerfile(): string {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Container-image functions'));
+  const block = /```dockerfile\n([\s\S]*?)```/.exec(section);
+  if (block === null) {
+    throw new Error('README.md: no dockerfile block in the container-image section');
+  }
+  return block[1];
+}
+
 
 function imageFunction(
   stack: Stack,
@@ -63,6 +75,10 @@ function messages(stack: Stack, level: 'error' | 'warning'): string[] {
   const found = level === 'error' ? annotations.findError('*', Match.anyValue()) : annotations.findWarning('*', Match.anyValue());
   return found.map((m) => String(m.entry.data));
 }
+
+test('the README\'s Dockerfile is the base image, the one line and the handler', () => {
+  expect(ONE_LINE.split('\n')).toEqual(['FROM public.ecr.aws/lambda/python:3.12', LINE, 'COPY app.py ${LAMBDA_TASK_ROOT}/', 'CMD ["app.handler"]', '']);
+});
 
 describe('the image gets the library of its architecture', () => {
   test('x86_64: build context shm-redirect with opt/lib/shm_redirect.so for x86_64, platform linux/amd64, LD_PRELOAD, no warning', () => {
@@ -162,6 +178,24 @@ describe('LD_PRELOAD', () => {
     expect(messages(stack, 'warning')).toEqual([]);
   });
 
+  test.each([
+    ['ENV LD_PRELOAD="/a.so /b.so"', '/a.so /b.so'],
+    ['ENV PATH=/x LD_PRELOAD=/a.so OTHER=1', '/a.so'],
+    ['ENV LD_PRELOAD=/a.so\nENV LD_PRELOAD=/b.so', '/b.so'],
+  ])('the built stage\'s last ENV LD_PRELOAD counts: %s', (env, preload) => {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'EnvForms');
+    const fn = imageFunction(stack, 'Fn', imageDir(`${ONE_LINE}${env}\n`));
+    expect(functionProps(stack, fn).Environment.Variables.LD_PRELOAD).toBe(`${preload}:${PRELOAD}`);
+  });
+
+  test('an ENV LD_PRELOAD of a stage the image does not include does not count', () => {
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'OtherStage');
+    const fn = imageFunction(stack, 'Fn', imageDir(`FROM scratch AS tools\nENV LD_PRELOAD=/a.so\n${ONE_LINE}`));
+    expect(functionProps(stack, fn).Environment.Variables.LD_PRELOAD).toBe(PRELOAD);
+  });
+
   test('an image LD_PRELOAD with a variable cannot be carried over: a warning says to list it in `environment`', () => {
     const app = new App({ outdir });
     const stack = new Stack(app, 'Variable');
@@ -255,6 +289,10 @@ describe('a Dockerfile that would leave the function without the library is a sy
     expect(errorsFor(`FROM public.ecr.aws/lambda/python:3.12\n# a comment\n${copy}\nRUN <<EOF\nFROM nothing\nEOF\n`)).toEqual([]);
   });
 
+  test('a Dockerfile with the backtick escape directive', () => {
+    expect(errorsFor('# escape=`\nFROM public.ecr.aws/lambda/python:3.12\nCOPY --from=shm-redirect `\n  /opt /opt\n')).toEqual([]);
+  });
+
   test('a stage named shm-redirect hides the context', () => {
     expect(errorsFor(`FROM scratch AS shm-redirect\n${ONE_LINE}`)).toEqual([expect.stringMatching(/names a stage "shm-redirect" \(line 1\), which hides the build context .*: rename the stage/)]);
   });
@@ -280,6 +318,40 @@ describe('a Dockerfile that would leave the function without the library is a sy
     expect(() => MultiprocessingImageCode.fromImageAsset(work, { buildContexts: { 'shm-redirect': '/elsewhere' } })).toThrow(
       /buildContexts names "shm-redirect", the context that holds shm_redirect.so; give your context another name/,
     );
+  });
+});
+
+describe('an aws-cdk-lib without image build contexts', () => {
+  test('is a thrown error, not an image silently built without the library', () => {
+    // Releases before build contexts have no such field on DockerImageAsset and drop the prop.
+    const bind = lambda.AssetImageCode.prototype.bind;
+    const spy = jest.spyOn(lambda.AssetImageCode.prototype, 'bind').mockImplementation(function (this: lambda.AssetImageCode, scope) {
+      const config = bind.call(this, scope);
+      delete (scope.node.findChild('AssetImage') as unknown as Record<string, unknown>).dockerBuildContexts;
+      return config;
+    });
+    try {
+      const stack = new Stack(new App({ outdir }), 'Old');
+      expect(() => imageFunction(stack, 'Fn', imageDir(ONE_LINE))).toThrow(
+        /^Old\/Fn: this aws-cdk-lib has no `buildContexts` for image assets, .*Upgrade aws-cdk-lib \(and the cdk CLI\)/,
+      );
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('without asset staging (sam local)', () => {
+  test('the build context is the absolute path of the staged library, as the image is built in its source directory', () => {
+    const app = new App({ outdir, context: { 'aws:cdk:disable-asset-staging': true } });
+    const stack = new Stack(app, 'NoStaging');
+    const dir = imageDir(ONE_LINE);
+    imageFunction(stack, 'Fn', dir);
+    const source = imageAssets(app, stack).Fn;
+    expect(source.directory).toBe(dir);
+    const context = source.dockerBuildContexts['shm-redirect'];
+    expect(context).toMatch(new RegExp(`^${outdir}/asset\\.[0-9a-f]{64}$`));
+    expect(elfMachine(path.join(context, 'opt', 'lib', 'shm_redirect.so'))).toBe(targetOf(lambda.Architecture.X86_64).elfMachine);
   });
 });
 
