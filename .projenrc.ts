@@ -100,6 +100,13 @@ project.preCompileTask.spawn(
     exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
   }),
 );
+// The FROM-scratch image for Dockerfiles outside CDK (issue 19): /opt/lib/shm_redirect.so for x86_64 and arm64
+// under one manifest list, built from layer/src as the prebuilt libraries are, saved as an OCI archive in
+// dist/image (podman; docs/images.md says how a release publishes it).
+project.addTask('package:image', {
+  description: 'Build the FROM-scratch image holding shm_redirect.so for both architectures (podman; dist/image)',
+  exec: 'bash projenrc/package-image.sh',
+});
 for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.cache/']) {
   project.addPackageIgnore(dir);
 }

@@ -49,6 +49,12 @@ stage docker "construct" bash test/docker/run-docker.sh
 # The construct: compile, unit tests, packages; then what uses them. The demo and the integration tests
 # share test/integ/.work, so they run one after the other.
 stage construct "" npx projen build
+# Container-image functions end to end (test/images/run.sh): stand-ins for AWS's Lambda Python base images, the
+# FROM-scratch image tested by COPY --from, each image built from the asset manifest and run as Lambda runs
+# it (podman, x86_64 and arm64 under qemu), with and without the fix.
+stage images "construct" bash test/images/run.sh
+# `npx projen demo` in container mode (chosen where the root sandbox cannot run), with podman as root.
+stage demo-container "images" bash test/integ/demo-container.sh
 stage generated "construct" bash -c generated_files_current
 stage python-app "construct" npx projen test:python-app
 # The Java and the Go app (Maven Central, the Go module proxy); after python-app, as both compile the construct.

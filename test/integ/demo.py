@@ -3,7 +3,9 @@
 
 Synthesizes examples/demo.ts (one Python function that uses Pool, Queue, SharedMemory, Value/Lock and
 ProcessPoolExecutor, deployed twice: with the fix and without) and invokes both in the Lambda-like sandbox,
-then shows the two outcomes side by side with their timings. x86_64 only, on a Python of this machine, so
+then shows the two outcomes side by side with their timings. Where the sandbox cannot run (not Linux, not
+root, no mount namespaces) or with CLM_DEMO_MODE=container, the same function runs as an image in two
+containers instead (demo_container.py). x86_64 only, on a Python of this machine, so
 nothing needs a cross compiler, qemu or a root filesystem. The full matrix (arm64 under qemu, glibc 2.31, every
 runtime) is `npx projen demo:full` (test/integ/demo-full.sh).
 """
@@ -147,9 +149,32 @@ def summary(fixed, control, started):
     print('demo: done in %.0fs (%s)' % (time.monotonic() - started, steps), flush=True)
 
 
+def sandbox_unavailable():
+    """Why the root sandbox cannot run here, or None when it can."""
+    if not sys.platform.startswith('linux'):
+        return 'not Linux'
+    if os.geteuid() != 0:
+        return 'not root'
+    if not shutil.which('unshare') or subprocess.run(['unshare', '--mount', 'true']).returncode != 0:
+        return 'no mount namespaces'
+    return None
+
+
 def main():
     started = time.monotonic()
     os.makedirs(WORK, exist_ok=True)
+    # CLM_DEMO_MODE=container|sandbox chooses; by default the sandbox where it can run, else containers.
+    mode = os.environ.get('CLM_DEMO_MODE', 'auto')
+    reason = sandbox_unavailable() if mode == 'auto' else None
+    if mode == 'container' or reason:
+        import demo_container
+        try:
+            status = demo_container.run(Step, WORKLOADS, reason or 'CLM_DEMO_MODE=container')
+        except demo_container.DemoError as e:
+            raise invoker.InvokerError(str(e))
+        print('demo: done in %.0fs (%s)' % (time.monotonic() - started,
+                                            ', '.join('%s %.0fs' % t for t in Step.timings)), flush=True)
+        return status
     with Step(1, 'checking this machine: root, the sandbox tools, a Python for the function, a C compiler',
               'checking'):
         runtime = check_machine()
