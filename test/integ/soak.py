@@ -54,6 +54,10 @@ IN_NAMESPACE = 'CLM_SOAK_IN_NAMESPACE'
 # A lock whose holder slot stays empty this long while its value is 0 lost its holder between sem_wait and
 # the pid write (or between clearing it and sem_post): only a SIGKILL stops a holder for so long there.
 EMPTY_HOLDER_STUCK_S = 20
+# What a live runtime may hold: its 3 kept segments and the current one, 8 MiB at most each (soak.py, KEEP),
+# 24 one-page ballast objects; plus 16 MiB for a killed runtime's segments until the next group's first use
+# reclaims them. Without the reclaim, every killed runtime adds its segments for good.
+DISK_MIB_PER_RUNTIME = 48
 
 
 def parse(argv):
@@ -70,12 +74,17 @@ def parse(argv):
     p.add_argument('--overrun', type=float, default=0.06, help='share of invocations run until their timeout')
     p.add_argument('--kill-every', type=float, default=1.5, help='mean seconds between random kills')
     p.add_argument('--tmp-mib', type=int, default=512, help='size of the shared /tmp (Lambda\'s default)')
-    p.add_argument('--disk-bound-mib', type=int, default=200,
-                   help='most /tmp may hold above its empty use at any sample (default %(default)s)')
+    p.add_argument('--disk-bound-mib', type=int,
+                   help='most /tmp may hold above its empty use at any sample (default: %d MiB a runtime)'
+                   % DISK_MIB_PER_RUNTIME)
+    p.add_argument('--env', action='append', default=[], metavar='NAME=VALUE',
+                   help='add a variable to the function\'s environment (e.g. SHM_REDIRECT_RECLAIM=0)')
     p.add_argument('--json', help='write the figures to this file')
     args = p.parse_args(argv)
     if not args.arch:
         args.arch = ['x86_64'] if os.environ.get('CLM_SKIP_ARM64') == '1' else ['x86_64', 'arm64']
+    if args.disk_bound_mib is None:
+        args.disk_bound_mib = DISK_MIB_PER_RUNTIME * args.runtimes_per_arch * len(args.arch)
     if args.seed is None:
         args.seed = int(time.time() * 1000) % 1000000007
     return args
@@ -348,6 +357,7 @@ class Ledger:
         self.reported_sections = []
         self.problems = []
         self.figures = {'handoffs': 0, 'workers_lost': 0, 'lock_timeouts': 0}
+        self.by_runtime = {}
 
     def take(self):
         with self.lock:
@@ -361,6 +371,7 @@ class Ledger:
         expected_timeout = event['overrun']
         with self.lock:
             self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+            self.by_runtime[where] = self.by_runtime.get(where, 0) + 1
             if kind == 'response':
                 p = inv.outcome.payload
                 self.reported_sections += p['critical_sections']
@@ -388,7 +399,7 @@ def runtime_thread(env, runtime, where, ledger, seed, overrun, stop):
             continue
         ledger.record(where, event, inv)
         if number % 50 == 0:
-            log('%d invocations sent' % number)
+            log('%d invocations sent, %s' % (number, json.dumps(ledger.outcomes, sort_keys=True)))
 
 
 def final_reclaim(tmp, library):
@@ -431,7 +442,8 @@ def run(args):
         for arch in args.arch:
             timeout = args.timeout if arch == 'x86_64' else args.timeout_arm64
             spec = function_spec(arch, args.library, timeout, run_id)
-            env = invoker.environment(spec, WORK, runtimes=args.runtimes_per_arch, env={},
+            env = invoker.environment(spec, WORK, runtimes=args.runtimes_per_arch,
+                                      env=dict(kv.split('=', 1) for kv in args.env),
                                       timeouts=[int(timeout)] * args.runtimes_per_arch, tmp_dir=tmp.path)
             log('soak: %s: %s, timeout %ds' % (arch, env.platform.description, timeout))
             envs.append((arch, env.start()))
@@ -480,7 +492,8 @@ def run(args):
     figures = {
         'seed': args.seed, 'invocations': args.invocations, 'architectures': args.arch,
         'runtimes': len(envs) * args.runtimes_per_arch, 'library': os.path.realpath(args.library),
-        'outcomes': ledger.outcomes, 'kills_worker': kills['worker'], 'kills_runtime': kills['runtime'],
+        'outcomes': ledger.outcomes, 'invocations_by_runtime': ledger.by_runtime,
+        'kills_worker': kills['worker'], 'kills_runtime': kills['runtime'],
         'kills_mid_reclaim': killer.mid_reclaim, 'handoffs': ledger.figures['handoffs'],
         'workers_lost': ledger.figures['workers_lost'], 'lock_timeouts': ledger.figures['lock_timeouts'],
         'lock_recoveries': sampler.recoveries, 'critical_sections': lines, 'counter': counter,
