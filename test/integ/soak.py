@@ -152,12 +152,14 @@ def _cmdline(pid):
         return ''
 
 
-def _alive(pid):
+def _stat(pid):
+    """(state, start time) of a process; None when it is gone."""
     try:
         with open('/proc/%d/stat' % pid) as f:
-            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+            fields = f.read().rsplit(')', 1)[1].split()
+        return fields[0], fields[19]
     except (OSError, IndexError):
-        return False
+        return None
 
 
 def _in_reclaim(pid):
@@ -240,7 +242,7 @@ class Killer(threading.Thread):
 
 class Sampler(threading.Thread):
     """/tmp's use every 0.2 s, and the lock's keeper: a holder that died inside its critical section (the
-    holder file names a dead pid, twice in a row) is cleared and the lock posted for it."""
+    holder file names a dead process, twice in a row) is cleared and the lock posted for it."""
 
     def __init__(self, tmp, stop):
         super().__init__(daemon=True)
@@ -279,7 +281,8 @@ class Sampler(threading.Thread):
 
     def run(self):
         holder_path = os.path.join(self.tmp.soak, 'holder')
-        seen_dead, empty_since = None, None
+        # The holder's start time, read when its pid first shows: a pid reused later is not the holder.
+        seen_dead, empty_since, started = None, None, {}
         while not self.stop.wait(0.2):
             self.samples += 1
             self.max_used = max(self.max_used, self.tmp.used() - self.tmp.empty_use)
@@ -290,17 +293,20 @@ class Sampler(threading.Thread):
             with open(holder_path, 'rb') as f:
                 holder = f.read(HOLDER_SIZE)
             fields = holder.split()
-            value = self._lock_value()
-            if fields and not _alive(int(fields[0])):
-                if seen_dead == holder:
-                    self._release(holder_path)
-                    seen_dead = None
-                else:
-                    seen_dead = holder
-                empty_since = None
-                continue
+            if fields:
+                pid = int(fields[0])
+                stat = _stat(pid)
+                start = started.setdefault(holder, stat and stat[1])
+                if stat is None or stat[0] == 'Z' or stat[1] != start:
+                    if seen_dead == holder:
+                        self._release(holder_path)
+                        seen_dead = None
+                    else:
+                        seen_dead = holder
+                    empty_since = None
+                    continue
             seen_dead = None
-            if not fields and value == 0:
+            if not fields and self._lock_value() == 0:
                 empty_since = empty_since or time.monotonic()
                 if time.monotonic() - empty_since > EMPTY_HOLDER_STUCK_S:
                     self._release(holder_path)

@@ -11,7 +11,7 @@ Each invocation:
     count, and each critical section appends the next line, with its name and the inode of the semaphore it
     took (one lock is one file). One append: a SIGKILL leaves either no line or a whole one, so the number of
     lines is the number of critical sections that completed. Inside, it writes its pid to /tmp/soak/holder;
-    finding a live other pid there means two holders at once;
+    finding another live pid there means two holders at once;
   - keeps its segment for later invocations or removes it; or, when the event says `overrun`, repeats all of
     this until the emulator kills the runtime at its timeout, at whatever point it is.
 Objects of killed runtimes are left behind for the library's reclaim."""
@@ -32,7 +32,7 @@ KEEP = 3
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'soak_worker.py')
 MIB = 1 << 20
 
-STATE = {'pid': os.getpid(), 'invocations': 0, 'lock': None, 'ballast': [], 'kept': [], 'workers': []}
+STATE = {'pid': os.getpid(), 'nonce': os.urandom(4).hex(), 'invocations': 0, 'lock': None, 'ballast': [], 'kept': [], 'workers': []}
 
 
 def _alive(pid):
@@ -54,7 +54,7 @@ def _ballast():
     """Small objects this runtime makes once and holds for its whole life (and a longer directory to scan)."""
     if not STATE['ballast']:
         for i in range(BALLAST):
-            name = '/soak-ballast-%d-%d' % (STATE['pid'], i)
+            name = '/soak-ballast-%d-%s-%d' % (STATE['pid'], STATE['nonce'], i)
             if i % 2:
                 sem = objects.sem_open(name, os.O_CREAT | os.O_EXCL, 0o600, 0)
                 STATE['ballast'].append(('sem', name, objects.sem_identity(name), sem))
