@@ -453,8 +453,10 @@ def run(args):
                                       timeouts=[int(timeout)] * args.runtimes_per_arch, tmp_dir=tmp.path)
             log('soak: %s: %s, timeout %ds' % (arch, env.platform.description, timeout))
             envs.append((arch, env.start()))
+        startup_s = time.monotonic() - started
         log('soak: %d runtimes listening (%.1fs); shared /tmp %s' % (
-            len(envs) * args.runtimes_per_arch, time.monotonic() - started, tmp.path))
+            len(envs) * args.runtimes_per_arch, startup_s, tmp.path))
+        started = time.monotonic()
         ledger = Ledger(args.invocations)
         killer = Killer(random.Random('%d/killer' % args.seed), lambda: [e.proc.pid for _, e in envs],
                         args.kill_every, stop)
@@ -507,7 +509,7 @@ def run(args):
         'max_tmp_use_mib': round(sampler.max_used / MIB, 1), 'max_shm_entries': sampler.max_objects,
         'disk_samples': sampler.samples, 'shm_left_before_final_reclaim': len(left_before),
         'shm_left_after_final_reclaim': left, 'tmp_use_at_end_mib': round(final_use / MIB, 1),
-        'soak_s': round(soak_s, 1),
+        'startup_s': round(startup_s, 1), 'soak_s': round(soak_s, 1),
     }
     checks = [
         ('the counter equals the critical sections that completed (%d = %d, %d counts written twice)'
