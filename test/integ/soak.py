@@ -13,8 +13,8 @@ its layer is, at /opt/lib with LD_PRELOAD.
 Meanwhile, with the seed printed first:
   - some invocations overrun: they repeat their work until the emulator's timeout kills the runtime and every
     process it started, at whatever point each is;
-  - a killer SIGKILLs a random worker or runtime now and then, and a process caught holding the reclaim's
-    claim directory open (in the middle of a reclaim) half of the times it is seen;
+  - a killer SIGKILLs a random worker or runtime now and then, and 30 % of the processes it catches holding
+    the reclaim's claim directory open (in the middle of a reclaim);
   - workers start in a session of their own half the time: a new process group, whose first use reclaims;
   - a sampler records /tmp's use, and releases the shared lock when its holder was killed inside its critical
     section (a SIGKILLed holder never posts; Lambda would leave it stuck, the soak must go on).
@@ -58,6 +58,8 @@ EMPTY_HOLDER_STUCK_S = 20
 # 24 one-page ballast objects; plus 16 MiB for a killed runtime's segments until the next group's first use
 # reclaims them. Without the reclaim, every killed runtime adds its segments for good.
 DISK_MIB_PER_RUNTIME = 48
+# The share of processes the killer SIGKILLs when it first sees them in the middle of a reclaim.
+MID_RECLAIM_KILLS = 0.3
 
 
 def parse(argv):
@@ -214,6 +216,7 @@ class Killer(threading.Thread):
         self.rng, self.roots, self.kill_every, self.stop = rng, roots, kill_every, stop
         self.kills = {'worker': 0, 'runtime': 0}
         self.mid_reclaim = 0
+        self.judged = set()
 
     def _kill(self, pid, kind):
         mid = _in_reclaim(pid)
@@ -229,8 +232,12 @@ class Killer(threading.Thread):
         while not self.stop.wait(0.02):
             workers, runtimes = soak_processes(self.roots())
             for pid in workers + runtimes:
-                if _in_reclaim(pid) and self.rng.random() < 0.5:
-                    self._kill(pid, 'worker' if pid in workers else 'runtime')
+                # Decided once per process: every runtime's first use reclaims, and re-drawing at each look
+                # would kill nearly every runtime that reclaims for long.
+                if pid not in self.judged and _in_reclaim(pid):
+                    self.judged.add(pid)
+                    if self.rng.random() < MID_RECLAIM_KILLS:
+                        self._kill(pid, 'worker' if pid in workers else 'runtime')
             if time.monotonic() < next_kill:
                 continue
             next_kill = time.monotonic() + self.rng.expovariate(1 / self.kill_every)
