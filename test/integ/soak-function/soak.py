@@ -32,7 +32,9 @@ KEEP = 3
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'soak_worker.py')
 MIB = 1 << 20
 
-STATE = {'pid': os.getpid(), 'nonce': os.urandom(4).hex(), 'invocations': 0, 'lock': None, 'ballast': [], 'kept': [], 'workers': []}
+# The nonce keeps the ballast's names apart when a killed runtime's pid comes back (pid_max may be 32768).
+STATE = {'pid': os.getpid(), 'nonce': os.urandom(4).hex(), 'invocations': 0, 'lock': None, 'ballast': [],
+         'kept': [], 'workers': []}
 
 
 def _alive(pid):
