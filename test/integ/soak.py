@@ -535,7 +535,8 @@ def run(args):
          % (returns, len(set(inodes))), returns == 0),
         ('every critical section an invocation reported is in the counter file (%d missing)' % len(missing),
          not missing),
-        ('no invocation saw its own objects vanish, or failed (%d problems)' % len(ledger.problems),
+        ('no invocation saw one of its objects vanish or another holder of the lock, or failed (%d problems)'
+         % len(ledger.problems),
          not ledger.problems),
         ('/tmp/shm holds nothing after a fresh group\'s reclaim (%d entries)' % len(left), not left and status == 0),
         ('/tmp use stayed within %d MiB (max %.1f MiB over %d samples)'
@@ -556,7 +557,8 @@ def run(args):
         log('  %s %s' % ('ok    ' if ok else 'FAILED', text))
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(figures, checks=[{'check': t, 'ok': ok} for t, ok in checks]), f, indent=2)
+            json.dump(dict(figures, checks=[{'check': t, 'ok': ok} for t, ok in checks], problems=ledger.problems),
+                      f, indent=2)
     failed = sum(not ok for _, ok in checks)
     print('soak: %d passed, %d failed' % (len(checks) - failed, failed), flush=True)
     return 1 if failed else 0
