@@ -234,8 +234,8 @@ class Killer(threading.Thread):
             for pid in workers + runtimes:
                 # Decided once per process: every runtime's first use reclaims, and re-drawing at each look
                 # would kill nearly every runtime that reclaims for long.
-                if pid not in self.judged and _in_reclaim(pid):
-                    self.judged.add(pid)
+                if _in_reclaim(pid) and (pid, _stat(pid)) not in self.judged:
+                    self.judged.add((pid, _stat(pid)))
                     if self.rng.random() < MID_RECLAIM_KILLS:
                         self._kill(pid, 'worker' if pid in workers else 'runtime')
             if time.monotonic() < next_kill:
@@ -458,7 +458,7 @@ def run(args):
         args.seed, args.invocations, ' + '.join('%d x %s' % (args.runtimes_per_arch, a) for a in args.arch),
         os.path.realpath(args.library)))
     tmp = SharedTmp(args.tmp_mib)
-    envs, stop = [], threading.Event()
+    envs, stop, soaked = [], threading.Event(), False
     started = time.monotonic()
     try:
         for arch in args.arch:
@@ -490,6 +490,7 @@ def run(args):
         killer.join()
         sampler.join()
         soak_s = time.monotonic() - started
+        soaked = True
     finally:
         stop.set()
         for _, env in envs:
@@ -499,6 +500,8 @@ def run(args):
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        if not soaked:
+            tmp.close()
     deadline = time.monotonic() + 10
     while marked_processes(run_id) and time.monotonic() < deadline:
         time.sleep(0.1)
