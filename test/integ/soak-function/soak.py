@@ -8,10 +8,10 @@ Each invocation:
     worker's post, reads its acknowledgement, and checks both are still its own;
   - event['sections'] times, takes the shared lock, sem_open("/soaklock", O_CREAT, 0600, 1) (opened once per
     runtime), around a read-increment-write of the counter: the last line of /tmp/soak/counter holds the
-    count, and each critical section appends the next line, with its name and the inode of the semaphore it
-    took (one lock is one file). One append: a SIGKILL leaves either no line or a whole one, so the number of
-    lines is the number of critical sections that completed. Inside, it writes its pid to /tmp/soak/holder;
-    finding another live pid there means two holders at once;
+    count, and each critical section appends the next line, with its name, the file of the semaphore it took
+    (inode.generation: one lock is one file) and its pid. One append: a SIGKILL leaves either no line or a whole one, so
+    the number of lines is the number of critical sections that completed. Inside, it writes its pid to
+    /tmp/soak/holder; finding another live pid there means two holders at once;
   - keeps its segment for later invocations or removes it; or, when the event says `overrun`, repeats all of
     this until the emulator kills the runtime at its timeout, at whatever point it is.
 Objects of killed runtimes are left behind for the library's reclaim."""
@@ -29,6 +29,7 @@ HOLDER = os.path.join(SOAK_DIR, 'holder')
 HOLDER_SIZE = 64
 BALLAST = 24
 KEEP = 3
+LINGERING = 2
 WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'soak_worker.py')
 MIB = 1 << 20
 
@@ -48,7 +49,8 @@ def _alive(pid):
 def _lock():
     if STATE['lock'] is None:
         STATE['lock'] = objects.sem_open(LOCK_NAME, os.O_CREAT, 0o600, 1)
-        STATE['lock_inode'] = (objects.sem_identity(LOCK_NAME) or (0, 0))[1]
+        _, inode, generation = objects.sem_identity(LOCK_NAME) or (0, 0, 0)
+        STATE['lock_file'] = '%d.%d' % (inode, generation)
     return STATE['lock']
 
 
@@ -62,7 +64,7 @@ def _ballast():
                 STATE['ballast'].append(('sem', name, objects.sem_identity(name), sem))
             else:
                 fd, mem = objects.shm_create(name, 4096)
-                STATE['ballast'].append(('shm', name, (os.fstat(fd).st_dev, os.fstat(fd).st_ino), (fd, mem)))
+                STATE['ballast'].append(('shm', name, objects.identity(fd), (fd, mem)))
     return STATE['ballast']
 
 
@@ -76,8 +78,13 @@ def _vanished(held):
     return gone
 
 
-def _reap():
+def _reap(keep=None):
+    """Forgets the workers that exited; with `keep`, first waits for the oldest until at most that many still
+    linger (each holds its segment, even once unlinked: the runtime's own use of /tmp, which an overrun's fast
+    rounds would otherwise multiply)."""
     STATE['workers'] = [w for w in STATE['workers'] if w.poll() is None]
+    while keep is not None and len(STATE['workers']) > keep:
+        STATE['workers'].pop(0).wait()
 
 
 def _hand_off(token, mib, session, linger_s, wait_s, report):
@@ -88,8 +95,9 @@ def _hand_off(token, mib, session, linger_s, wait_s, report):
     for offset in range(0, mib * MIB, MIB):
         mem[offset:offset + len(token)] = token.encode()
     sem = objects.sem_open(name, os.O_CREAT | os.O_EXCL, 0o600, 0)
-    held = [('shm', name, (os.fstat(fd).st_dev, os.fstat(fd).st_ino), (fd, mem)),
+    held = [('shm', name, objects.identity(fd), (fd, mem)),
             ('sem', name, objects.sem_identity(name), sem)]
+    _reap(keep=LINGERING - 1)
     worker = subprocess.Popen([sys.executable, WORKER, name, token, '%.3f' % linger_s],
                               start_new_session=session)
     STATE['workers'].append(worker)
@@ -142,7 +150,8 @@ def _critical_section(tag, wait_s, hold_s, report):
             time.sleep(hold_s)
             appender = os.open(COUNTER, os.O_WRONLY | os.O_APPEND)
             try:
-                os.write(appender, b'%d %s %d\n' % (count + 1, tag.encode(), STATE['lock_inode']))
+                os.write(appender, b'%d %s %s %d\n' % (count + 1, tag.encode(), STATE['lock_file'].encode(),
+                                                       STATE['pid']))
             finally:
                 os.close(appender)
             report['critical_sections'].append(tag)

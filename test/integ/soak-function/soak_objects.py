@@ -1,8 +1,10 @@
 """Named POSIX objects for the soak's function and its worker: shared memory through Python's own _posixshmem,
 named semaphores through ctypes (Python has no named-semaphore API), both resolved the way the runtime's own
-calls are, so the preloaded library answers them. A file's identity is (device, inode): an object that was
-removed and re-created under the same name counts as vanished."""
+calls are, so the preloaded library answers them. A file's identity is (device, inode, generation): an object
+that was removed and re-created under the same name counts as vanished, even where the file system gives the
+new file the inode number the old one freed (ext4 does at once; the generation differs)."""
 import ctypes
+import fcntl
 import mmap
 import os
 import time
@@ -10,6 +12,7 @@ import time
 import _posixshmem
 
 SHM_DIR = os.environ.get('SHM_REDIRECT_DIR', '/tmp/shm')
+FS_IOC_GETVERSION = 0x80087601  # _IOR('v', 1, long); ext4 writes an int
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -64,13 +67,23 @@ def sem_timedwait(sem, timeout_s):
     return True
 
 
+def identity(fd):
+    """(st_dev, st_ino, generation) of an open file."""
+    st = os.fstat(fd)
+    generation = int.from_bytes(fcntl.ioctl(fd, FS_IOC_GETVERSION, bytes(8))[:4], 'little')
+    return (st.st_dev, st.st_ino, generation)
+
+
 def sem_identity(name):
-    """(st_dev, st_ino) of the semaphore's file; None when its name is gone."""
+    """Identity of the semaphore's file; None when its name is gone."""
     try:
-        st = os.stat(os.path.join(SHM_DIR, 'sem.' + name.lstrip('/')))
+        fd = os.open(os.path.join(SHM_DIR, 'sem.' + name.lstrip('/')), os.O_RDONLY | os.O_NOFOLLOW)
     except FileNotFoundError:
         return None
-    return (st.st_dev, st.st_ino)
+    try:
+        return identity(fd)
+    finally:
+        os.close(fd)
 
 
 def shm_create(name, size):
@@ -87,22 +100,20 @@ def shm_attach(name):
     """(fd, map, identity) of an existing segment; FileNotFoundError when its name is gone."""
     fd = _posixshmem.shm_open(name, os.O_RDWR, 0)
     try:
-        st = os.fstat(fd)
-        return fd, mmap.mmap(fd, st.st_size), (st.st_dev, st.st_ino)
+        return fd, mmap.mmap(fd, os.fstat(fd).st_size), identity(fd)
     except BaseException:
         os.close(fd)
         raise
 
 
 def shm_identity(name):
-    """(st_dev, st_ino) of the segment the name opens now; None when it is gone."""
+    """Identity of the segment the name opens now; None when it is gone."""
     try:
         fd = _posixshmem.shm_open(name, os.O_RDONLY, 0)
     except FileNotFoundError:
         return None
     try:
-        st = os.fstat(fd)
-        return (st.st_dev, st.st_ino)
+        return identity(fd)
     finally:
         os.close(fd)
 
