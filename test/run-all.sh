@@ -75,6 +75,10 @@ stage integ-local "demo-full" npx projen integ:local
 # One execution environment for a series of invocations, through aws-lambda-rie (after integ-local: it shares
 # the emulator and the root filesystems, and its 2 s timeouts want no other integ stage beside it).
 stage integ-lifecycle "integ-local" bash test/integ/lifecycle.sh
+# The reclaim's soak: four runtimes (x86_64 and arm64 under qemu) sharing one /tmp through aws-lambda-rie, random
+# SIGKILLs, a shared O_CREAT lock around a counter (after integ-lifecycle: the same emulator, and no 2 s timeouts
+# beside it; after layer: it runs layer/build's libraries).
+stage integ-soak "integ-lifecycle layer" bash test/integ/soak.sh
 stage integ-snapshot "construct" npx projen integ:snapshot
 stage bench-smoke "layer" npx projen bench --smoke
 # Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.

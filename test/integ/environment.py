@@ -64,12 +64,14 @@ def _free_port():
 
 
 class Environment:
-    def __init__(self, deployment, log_dir, runtimes=1, tmp_mib=512, timeouts=None):
+    def __init__(self, deployment, log_dir, runtimes=1, tmp_mib=512, timeouts=None, tmp_dir=None):
         """`timeouts`: each runtime's timeout in seconds as its emulator enforces it (default: the function's,
-        times the platform's slowdown)."""
+        times the platform's slowdown). `tmp_dir`: a host directory to use as /tmp instead of a fresh image of
+        `tmp_mib` MiB, so that environments of different architectures can share one /tmp."""
         self.deployment = deployment
         self.log_dir = log_dir
         self.tmp_mib = tmp_mib
+        self.tmp_dir = tmp_dir
         self.ports = [(_free_port(), _free_port()) for _ in range(runtimes)]
         self.timeouts = timeouts or [int(deployment.timeout_s * deployment.slowdown)] * runtimes
         if len(self.timeouts) != runtimes:
@@ -83,7 +85,8 @@ class Environment:
         d = self.deployment
         os.makedirs(self.log_dir, exist_ok=True)
         os.chmod(self.log_dir, 0o777)
-        cmd = ['bash', SANDBOX, '--tmp-image', str(self.tmp_mib), '--read-only', '--user', d.user,
+        tmp = ['--tmp', self.tmp_dir] if self.tmp_dir else ['--tmp-image', str(self.tmp_mib)]
+        cmd = ['bash', SANDBOX] + tmp + ['--read-only', '--user', d.user,
                '--workdir', '/var/task', '--bind', '%s:%s:ro' % (d.rie, RIE_IN_SANDBOX),
                '--bind', '%s:%s' % (self.log_dir, LOG_IN_SANDBOX)]
         for bind in d.binds:
