@@ -3,7 +3,7 @@
 # C tests (natively for x86_64, under qemu-aarch64-static for arm64): gcc 12, gcc 11 (the AL2023 build image's
 # major), aarch64-linux-gnu-gcc, clang --target= and zig cc (PyPI ziglang, glibc 2.26 target) for both
 # architectures. The project's own builds, so with --werror. Needs gcc-11, clang, lld, gcc-aarch64-linux-gnu,
-# qemu-user-static (.ci/run installs them); ziglang is pip-installed into the shared cache here.
+# qemu-user-static (test/deps/debian.txt lists them); ziglang is pip-installed into the shared cache here.
 source "$(dirname "$0")/../library/common.sh"
 parse_args "Checks, for each compiler and architecture:
   build NAME   layer/build.sh --werror --cc NAME
