@@ -5,7 +5,7 @@ go_is_recent() {
   command -v go >/dev/null && go env GOVERSION | awk -F'[go.]' '{ exit !($3 > 1 || ($3 == 1 && $4 >= 26)) }'
 }
 if ! go_is_recent; then
-  echo "== setup: Go is $(command -v go >/dev/null && go env GOVERSION || echo missing); fetching go1.26.8"
+  echo "== setup: Go is $(command -v go >/dev/null && go env GOVERSION || echo missing): go1.26.8 from the cache, else the Go module proxy"
   command -v go >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends golang-go >/dev/null
   toolchain_dir=$(GOFLAGS=-modcacherw GOMODCACHE="${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/go-toolchain" \
     go mod download -json "golang.org/toolchain@v0.0.1-go1.26.8.linux-$(dpkg --print-architecture)" |
