@@ -20,8 +20,9 @@ clm_setup() (
     [ "$(id -u)" = 0 ] || { echo "== setup: missing Debian packages, and not root to install them: ${missing[*]}" >&2; return 1; }
     echo "== setup: apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # Another apt-get (a stage's own install on a shared machine) may hold the lock for a while.
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   echo "== setup: the ${#wanted[@]} Debian packages of test/deps/debian.txt are installed"
   # npm writes node_modules/.package-lock.json on every install; a package-lock.json newer than it (a pull,
