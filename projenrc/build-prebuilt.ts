@@ -8,9 +8,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { targetOf } from '../src/architecture';
-import { LIBRARY_PATH_IN_LAYER } from '../src/layer-layout';
-import { LayerSources } from '../src/layer-sources';
+import { targetOf } from '../src/private/architecture';
+import { LIBRARY_PATH_IN_LAYER } from '../src/private/layer-layout';
+import { LayerSources } from '../src/private/layer-sources';
 
 const sources = new LayerSources(path.join(__dirname, '..', 'layer'));
 const root = path.join(sources.directory, 'prebuilt');

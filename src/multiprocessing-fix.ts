@@ -3,8 +3,8 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { DOCKERFILE_LINE } from './image-dockerfile-check';
-import { imageLibraryOf } from './image-library';
+import { DOCKERFILE_LINE } from './private/image-dockerfile-check';
+import { imageLibraryOf } from './private/image-library';
 import { FunctionFilter, IFunctionFilter } from './runtime-filter';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
 

@@ -4,11 +4,11 @@ import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
-import { TargetArchitecture, targetOf } from './architecture';
-import { libraryBundling } from './bundling';
-import { BUILD_CONTEXT, checkDockerfile, DOCKERFILE_LINE } from './image-dockerfile-check';
-import { registerImageLibrary } from './image-library';
-import { LayerSources } from './layer-sources';
+import { TargetArchitecture, targetOf } from './private/architecture';
+import { libraryBundling } from './private/bundling';
+import { BUILD_CONTEXT, checkDockerfile, DOCKERFILE_LINE } from './private/image-dockerfile-check';
+import { registerImageLibrary } from './private/image-library';
+import { LayerSources } from './private/layer-sources';
 import { LibraryBuild } from './library-build';
 import { MultiprocessingFix } from './multiprocessing-fix';
 

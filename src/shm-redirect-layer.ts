@@ -1,10 +1,10 @@
 import { Annotations, DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
-import { targetOf } from './architecture';
-import { layerCode, LIBRARY_PATH_IN_LAYER } from './bundling';
-import { LayerSources } from './layer-sources';
 import { LibraryBuild } from './library-build';
+import { targetOf } from './private/architecture';
+import { layerCode, LIBRARY_PATH_IN_LAYER } from './private/bundling';
+import { LayerSources } from './private/layer-sources';
 
 /**
  * Properties of a {@link ShmRedirectLayer}.
@@ -19,10 +19,11 @@ export interface ShmRedirectLayerProps {
   readonly libraryBuild?: LibraryBuild;
 
   /**
-   * Build the library in Docker even when a host compiler could build it:
-   * the same as `libraryBuild: LibraryBuild.DOCKER`.
+   * Build the library in Docker even when a host compiler could build it.
+   * Ignored when `libraryBuild` is set.
    *
    * @default false
+   * @deprecated use `libraryBuild: LibraryBuild.DOCKER`, which says the same
    */
   readonly forceDockerBundling?: boolean;
 
@@ -91,11 +92,6 @@ export class ShmRedirectLayer extends Construct {
   public constructor(scope: Construct, id: string, props: ShmRedirectLayerProps = {}) {
     super(scope, id);
     this.props = props;
-    if (props.forceDockerBundling === true && (props.libraryBuild ?? LibraryBuild.DOCKER) !== LibraryBuild.DOCKER) {
-      throw new Error(
-        `${this.node.path}: forceDockerBundling contradicts libraryBuild ${props.libraryBuild}; drop forceDockerBundling or set libraryBuild: LibraryBuild.DOCKER`,
-      );
-    }
     this.build = libraryBuildOf(props);
     this.sources = LayerSources.bundled();
     this.libraryVersion = this.sources.version;
@@ -131,8 +127,9 @@ export class ShmRedirectLayer extends Construct {
 
 const SHARED_ID = 'CdkLambdaMultiprocessingShmRedirectLayer';
 
+// The deprecated forceDockerBundling counts only where libraryBuild, which replaces it, is not given.
 function libraryBuildOf(props: ShmRedirectLayerProps): LibraryBuild {
-  return props.forceDockerBundling === true ? LibraryBuild.DOCKER : props.libraryBuild ?? LibraryBuild.AUTO;
+  return props.libraryBuild ?? (props.forceDockerBundling === true ? LibraryBuild.DOCKER : LibraryBuild.AUTO);
 }
 
 function sameBuild(a: ShmRedirectLayerProps, b: ShmRedirectLayerProps): boolean {

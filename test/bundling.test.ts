@@ -5,9 +5,9 @@ import { App, AssetStaging, DockerImage, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LibraryBuild, ShmRedirectLayer, ShmRedirectLayerProps } from '../src';
 import { pathWith, SHELL_TOOLS } from './util';
-import { targetOf } from '../src/architecture';
-import { LayerSources } from '../src/layer-sources';
-import { elfMachine } from '../src/toolchain';
+import { targetOf } from '../src/private/architecture';
+import { LayerSources } from '../src/private/layer-sources';
+import { elfMachine } from '../src/private/toolchain';
 
 const LAYER_DIR = path.resolve(__dirname, '..', 'layer');
 const FAKE_DOCKER_DIR = path.join(__dirname, 'fake-docker');
@@ -103,9 +103,9 @@ describe('local bundling', () => {
 });
 
 describe('Docker bundling (fake docker client)', () => {
-  test('forceDockerBundling checks the image, then runs the AL2023 build image for the platform, mounting the sources and building into /asset-output/lib', () => {
+  test('LibraryBuild.DOCKER checks the image, then runs the AL2023 build image for the platform, mounting the sources and building into /asset-output/lib', () => {
     useFakeDocker();
-    const asset = synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { forceDockerBundling: true });
+    const asset = synthLayer(path.join(work, 'cdk.out'), lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.DOCKER });
 
     const calls = dockerCalls();
     expect(calls.map((c) => c[0])).toEqual(['version', 'run', 'run']);
@@ -152,9 +152,9 @@ describe('Docker bundling (fake docker client)', () => {
   test('unchanged sources are never rebuilt: the asset in cdk.out is reused', () => {
     useFakeDocker();
     const outdir = path.join(work, 'cdk.out');
-    const first = synthLayer(outdir, lambda.Architecture.ARM_64, { forceDockerBundling: true });
+    const first = synthLayer(outdir, lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.DOCKER });
     AssetStaging.clearAssetHashCache();
-    const second = synthLayer(outdir, lambda.Architecture.ARM_64, { forceDockerBundling: true });
+    const second = synthLayer(outdir, lambda.Architecture.ARM_64, { libraryBuild: LibraryBuild.DOCKER });
 
     expect(second).toBe(first);
     expect(dockerCalls()).toHaveLength(3);
@@ -234,11 +234,17 @@ describe('prebuilt library', () => {
     expect(new LayerSources(copy).prebuilt(arm)).toEqual({ missing: expect.stringMatching(/built from other sources/) });
   });
 
-  test('forceDockerBundling and another libraryBuild contradict each other', () => {
-    const stack = new Stack(new App(), 'Stack');
-    expect(() => new ShmRedirectLayer(stack, 'Shm', { forceDockerBundling: true, libraryBuild: LibraryBuild.PREBUILT })).toThrow(
-      /Stack\/Shm: forceDockerBundling contradicts libraryBuild prebuilt/,
-    );
+  test('the deprecated forceDockerBundling still builds in Docker, unless libraryBuild, which replaces it, is given', () => {
+    useFakeDocker();
+    synthLayer(path.join(work, 'docker.out'), lambda.Architecture.ARM_64, { forceDockerBundling: true });
+    expect(dockerCalls().map((c) => c[0])).toEqual(['version', 'run', 'run']);
+
+    const prebuilt = synthLayer(path.join(work, 'prebuilt.out'), lambda.Architecture.ARM_64, {
+      forceDockerBundling: true,
+      libraryBuild: LibraryBuild.PREBUILT,
+    });
+    expect(dockerCalls()).toHaveLength(3);
+    expect(fs.readFileSync(path.join(prebuilt, 'lib', 'shm_redirect.so'))).toEqual(fs.readFileSync(prebuiltLibrary('arm64')));
   });
 });
 

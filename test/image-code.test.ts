@@ -8,9 +8,9 @@ import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { LibraryBuild, MultiprocessingImageCode, MultiprocessingImageCodeProps, withMultiprocessingFix } from '../src';
 import { PRELOAD, sharedOutdir } from './util';
-import { targetOf } from '../src/architecture';
-import { LayerSources } from '../src/layer-sources';
-import { elfMachine } from '../src/toolchain';
+import { targetOf } from '../src/private/architecture';
+import { LayerSources } from '../src/private/layer-sources';
+import { elfMachine } from '../src/private/toolchain';
 
 const LAYER_DIR = path.resolve(__dirname, '..', 'layer');
 const LINE = 'COPY --from=shm-redirect /opt /opt';

@@ -5,8 +5,8 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { PRELOAD, sharedOutdir } from './util';
 import { ImageFunctionsExampleStack, PyTorchDataLoaderExampleStack } from '../examples/image-stacks';
-import { targetOf } from '../src/architecture';
-import { elfMachine } from '../src/toolchain';
+import { targetOf } from '../src/private/architecture';
+import { elfMachine } from '../src/private/toolchain';
 
 // The container image examples (examples/image-stacks.ts), synthesized, not built: the images themselves are
 // built and run by the end-to-end test, and the PyTorch one by hand (examples/pytorch-dataloader/run.sh).

@@ -6,7 +6,7 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { FunctionFilter, MultiprocessingFix, ShmRedirectLayer, withMultiprocessingFix } from '../src';
+import { FunctionFilter, LibraryBuild, MultiprocessingFix, ShmRedirectLayer, withMultiprocessingFix } from '../src';
 import { newApp, newStack, PRELOAD, pythonFunction, sharedOutdir } from './util';
 
 const outdir = sharedOutdir();
@@ -432,6 +432,6 @@ describe('a user-given layer', () => {
     const stack = newStack(app);
     const shared = ShmRedirectLayer.of(stack);
     expect(ShmRedirectLayer.of(new Construct(stack, 'Sub'))).toBe(shared);
-    expect(() => ShmRedirectLayer.of(stack, { forceDockerBundling: true })).toThrow(/created with other bundling props/);
+    expect(() => ShmRedirectLayer.of(stack, { libraryBuild: LibraryBuild.DOCKER })).toThrow(/created with other bundling props/);
   });
 });

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of the project, stage by stage: the README's test command and what CI runs after installing.
+# Every test of the project, stage by stage: the README's test command, and all that CI runs (.ci/run). It
+# first installs what the stages need on Debian 12 (test/deps/setup.sh).
 #
 # Stages run CLM_JOBS at a time (default: the number of cores), each as soon as the stages it needs have
 # passed; a stage whose prerequisite failed is failed without running. Each stage writes its own log, which
@@ -88,6 +89,9 @@ if [ $# -gt 0 ]; then
   for name in "${names[@]}"; do [[ " $* " == *" $name "* ]] || state[$name]=unasked; done
   for name in "$@"; do [ -n "${state[$name]-}" ] || { echo "run-all: no stage '$name' (${names[*]})" >&2; exit 2; }; done
 fi
+
+# What the stages need (Debian packages, node_modules, Go), installed where missing; see test/deps.
+source test/deps/setup.sh
 
 count() { local n=0 name; for name in "${names[@]}"; do [ "${state[$name]}" = "$1" ] && n=$((n + 1)); done; echo $n; }
 

@@ -3,10 +3,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { pathWith, SHELL_TOOLS } from './util';
-import { targetOf } from '../src/architecture';
-import { LayerSources } from '../src/layer-sources';
-import { buildWithLocalCompiler, CompilerAttempt, elfMachine } from '../src/toolchain';
-import { localBuildProblem } from '../src/toolchain-messages';
+import { targetOf } from '../src/private/architecture';
+import { LayerSources } from '../src/private/layer-sources';
+import { buildWithLocalCompiler, CompilerAttempt, elfMachine } from '../src/private/toolchain';
+import { localBuildProblem } from '../src/private/toolchain-messages';
 
 // Each message is produced from fake compilers on an otherwise bare PATH: scripts that answer build.sh's
 // question for their predefined macros and then fail the way the real tool fails without its C library.

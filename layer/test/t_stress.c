@@ -65,6 +65,11 @@ int main(void)
             sem_close(s);
     }
     sem_unlink(name);
-    check(temp_files() == before, "no temporary sem.XXXXXX files left in %s", object_dir());
+    /* Only a directory this test alone uses can be judged: the host's /dev/shm also holds other programs'
+       temporary files, made and removed while this runs. */
+    if (redirected())
+        check(temp_files() == before, "no temporary sem.XXXXXX files left in %s", object_dir());
+    else
+        skip("no temporary sem.XXXXXX files left", "the host's /dev/shm is shared with other programs");
     return finish();
 }

@@ -4,7 +4,7 @@
 # major), aarch64-linux-gnu-gcc, clang --target= and zig cc (PyPI ziglang, glibc 2.26 target) for both
 # architectures, zig twice: the pinned release and the newest on PyPI, which is what `pip install ziglang` gives a
 # user today. The project's own builds, so with --werror. Needs gcc-11, clang, lld, gcc-aarch64-linux-gnu,
-# qemu-user-static (.ci/run installs them); each ziglang is pip-installed into a venv of its own in the shared
+# qemu-user-static (test/deps/debian.txt lists them); each ziglang is pip-installed into a venv of its own in the shared
 # cache, kept by version.
 ZIGLANG_PINNED=0.13.0.post1
 source "$(dirname "$0")/../library/common.sh"

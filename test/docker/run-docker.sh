@@ -13,7 +13,7 @@ parse_args "Checks:
   audit ARCH   layer/audit.sh on the library the container built
   c-tests ARCH layer/test/run.sh --lib on that library, natively and in the sandbox (arm64 under qemu)
   no-compiler  the image without gcc: synth fails, naming the image and the missing compiler
-  nothing left in /dev/shm   the host's /dev/shm holds what it held before" "$@"
+  no podman locks left in /dev/shm   podman made no /dev/shm/libpod_lock" "$@"
 command -v podman >/dev/null || die "needs podman and runc (apt-get install podman runc)"
 export CDK_DOCKER=$repo/test/docker/docker
 # Lambda's uid; the build in the container runs as it (see test/docker/docker).
@@ -48,12 +48,14 @@ no_compiler() {
     { printf '%s\n' "$output" | tail -n 20; return 1; }
 }
 
-# The engine must leave nothing in the host's /dev/shm (podman's default shm locks would: containers.conf).
-shm_before=$(ls -A /dev/shm)
+# The engine must leave nothing in the host's /dev/shm: podman's default shm locks would (/dev/shm/libpod_lock,
+# see containers.conf). Only that name is judged, and only when it was not there before: other programs use
+# the host's /dev/shm meanwhile.
+podman_locks=/dev/shm/libpod_lock
+[ ! -e "$podman_locks" ] || echo "# $podman_locks exists before the run: whether podman leaves it cannot be told"
+podman_locks_before=$([ -e "$podman_locks" ] && echo yes || echo no)
 shm_untouched() {
-  local after
-  after=$(ls -A /dev/shm)
-  [ "$after" = "$shm_before" ] || { printf 'before: %s\nafter: %s\n' "$shm_before" "$after"; return 1; }
+  [ "$podman_locks_before" = yes ] || [ ! -e "$podman_locks" ] || { echo "podman left $podman_locks"; return 1; }
 }
 
 check images images
@@ -69,5 +71,5 @@ for arch in x86_64 arm64; do
   check "c-tests $arch sandbox" sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --lib "$lib"
 done
 check no-compiler no_compiler
-check "nothing left in /dev/shm" shm_untouched
+check "no podman locks left in /dev/shm" shm_untouched
 finish

@@ -222,22 +222,25 @@ def test_a_control_function_must_fail_in_semlock():
 
 # --- in the sandbox --------------------------------------------------------------------------------------------
 
-def sandboxed_spec(tmp_path, handler, timeout):
+def sandboxed_spec(tmp_path, handler, timeout, module='fns'):
     out = write_assembly(tmp_path / 'cdk.out', {'Handler': handler, 'Timeout': timeout})
-    (tmp_path / 'cdk.out' / 'asset.code' / 'fns.py').write_text(HANDLERS)
+    (tmp_path / 'cdk.out' / 'asset.code' / (module + '.py')).write_text(HANDLERS)
     [spec] = invoker.load_assembly(out)
     return spec
 
 
 @needs_root
 def test_a_sandboxed_timeout_is_reported_with_logs_and_leaves_nothing_running(tmp_path):
-    spec = sandboxed_spec(tmp_path, 'fns.slow', 1)
+    # A module name of this run's own: the check below looks at every process of the machine, and another
+    # run of this test may be sleeping in its own fns.slow meanwhile.
+    module = 'fns_%d' % os.getpid()
+    spec = sandboxed_spec(tmp_path, module + '.slow', 1, module)
     res = invoker.run_function(spec, {}, str(tmp_path / 'work'))
     assert res.outcome.kind == 'timeout'
     assert 'going to sleep' in res.logs
     assert 'Task timed out' in invoker.describe(res, ['x'])
     assert 'going to sleep' in invoker.describe(res, ['x'])
-    assert not [pid for pid in os.listdir('/proc') if pid.isdigit() and _runs(pid, b'fns.slow')]
+    assert not [pid for pid in os.listdir('/proc') if pid.isdigit() and _runs(pid, (module + '.slow').encode())]
 
 
 def _runs(pid, needle):

@@ -6,7 +6,7 @@ import { TargetArchitecture } from './architecture';
 import { dockerProblem } from './docker-check';
 import { LIBRARY_PATH_IN_LAYER } from './layer-layout';
 import { LayerSources } from './layer-sources';
-import { LibraryBuild } from './library-build';
+import { LibraryBuild } from '../library-build';
 import { buildWithLocalCompiler, findReadelf } from './toolchain';
 import { localBuildProblem, noReadelfProblem } from './toolchain-messages';
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TargetArchitecture } from './architecture';
 import { LIBRARY_PATH_IN_LAYER } from './layer-layout';
-import { LibraryBuild } from './library-build';
+import { LibraryBuild } from '../library-build';
 
 /**
  * The C library's sources as shipped in this package: `layer/` next to
@@ -12,7 +12,7 @@ import { LibraryBuild } from './library-build';
 export class LayerSources {
   /** The sources this package ships. */
   public static bundled(): LayerSources {
-    return new LayerSources(path.join(__dirname, '..', 'layer'));
+    return new LayerSources(path.join(__dirname, '..', '..', 'layer'));
   }
 
   public readonly directory: string;
