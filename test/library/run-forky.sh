@@ -52,8 +52,10 @@ report() {
   echo "--- REPORTED $name: $([ "$rc" = 0 ] && echo ok || echo "FAILED (exit $rc)") ($(($(date +%s) - start)) s)"
 }
 
+# Debian byte-compiles pytest for its default python3 only: every spawn and forkserver child of python3.15
+# would compile it again (twice the CPU time of the suite), so byte code is written, under /tmp.
 python_suite_with() {
-  in_rootfs "$1" "$2" LD_PRELOAD=/opt/lib/shm_redirect.so \
+  in_rootfs "$1" "$2" LD_PRELOAD=/opt/lib/shm_redirect.so PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=/tmp/pycache \
     "$3" -m pytest -p no:cacheprovider -q /opt/clm-tests/python
 }
 
