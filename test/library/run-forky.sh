@@ -59,21 +59,20 @@ python_suite_with() {
     "$3" -m pytest -p no:cacheprovider -q /opt/clm-tests/python
 }
 
-# gcc 16 compiles in its own root filesystem (glibc 2.43's headers), the checkout bound read-only.
+# gcc 16 compiles in its own root filesystem (glibc 2.43's headers), the checkout bound read-only at /mnt and
+# the output directory at /tmp: directories every Debian root has, so the cached filesystem is left as it was.
 build_with_gcc16() {
   local gcc_root=$1 out=$scratch/lib/gcc-16
   mkdir -p "$out"
   unshare --mount --propagation private -- bash -c '
     set -e
     mount --bind "$1" "$1"
-    mkdir -p "$1/opt/clm-repo" "$1/opt/clm-out"
-    mount --bind "$2" "$1/opt/clm-repo"
-    mount -o remount,bind,ro "$1/opt/clm-repo"
-    mount --bind "$3" "$1/opt/clm-out"
+    mount --bind "$2" "$1/mnt"
+    mount -o remount,bind,ro "$1/mnt"
+    mount --bind "$3" "$1/tmp"
     mount -t proc proc "$1/proc"
-    chroot "$1" sh -c "gcc-16 --version | head -n 1 && sh /opt/clm-repo/layer/build.sh --arch x86_64 --cc gcc-16 --werror --out /opt/clm-out"
+    chroot "$1" sh -c "gcc-16 --version | head -n 1 && sh /mnt/layer/build.sh --arch x86_64 --cc gcc-16 --werror --out /tmp"
   ' gcc16 "$gcc_root" "$repo" "$out"
-  gcc16_lib=$out/shm_redirect.so
 }
 
 # One regrtest run in a line, from its own summary and progress lines: the counts of tests run, skipped and
