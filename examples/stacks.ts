@@ -58,13 +58,18 @@ function addFunctions(scope: Construct, specs: ExampleFunction[]): Record<string
   return functions;
 }
 
+/** Props of the example stacks: the functions to add (default: the stack's own list). */
+export interface ExampleStackProps extends StackProps {
+  readonly functions?: ExampleFunction[];
+}
+
 /** Python functions doing real multiprocessing work, fixed by one line. */
 export class MultiprocessingExampleStack extends Stack {
   public readonly functions: Record<string, lambda.Function>;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: ExampleStackProps) {
     super(scope, id, props);
-    this.functions = addFunctions(this, FIXED_FUNCTIONS);
+    this.functions = addFunctions(this, props?.functions ?? FIXED_FUNCTIONS);
     withMultiprocessingFix(this);
   }
 }
@@ -73,8 +78,8 @@ export class MultiprocessingExampleStack extends Stack {
 export class ControlStack extends Stack {
   public readonly functions: Record<string, lambda.Function>;
 
-  constructor(scope: Construct, id: string, props?: StackProps) {
+  constructor(scope: Construct, id: string, props?: ExampleStackProps) {
     super(scope, id, props);
-    this.functions = addFunctions(this, CONTROL_FUNCTIONS);
+    this.functions = addFunctions(this, props?.functions ?? CONTROL_FUNCTIONS);
   }
 }

@@ -40,6 +40,10 @@ stage layer-repro-arm64 "layer" make -C layer reproducible ARCH=arm64
 stage library-host "layer" bash test/library/run-host.sh
 stage library-2.31 "layer" bash test/library/run-bullseye.sh
 stage library-arm64 "layer" bash test/library/run-arm64.sh
+# Lambda's newest runtime, python3.14 (forkserver by default), on glibc 2.43 (Debian forky), x86_64: the C and
+# Python tests, gcc 16's build, the example functions through aws-lambda-rie, CPython's own multiprocessing
+# suites against a native run; python3.15 reported, never failed.
+stage forky "layer" bash test/library/run-forky.sh
 # glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
 stage library-eacces "layer" bash test/library/run-eacces.sh
 # Every compiler the construct's probe names: gcc 12/11, cross gcc, clang and zig for both architectures.

@@ -43,9 +43,17 @@ class SquareHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _ready(barrier):
+    barrier.wait()
+
+
 def fan_out(base_url):
     urls = ['%s/square/%d' % (base_url.rstrip('/'), n) for n in range(REQUESTS)]
-    with multiprocessing.Pool(WORKERS) as pool:
+    # The clock starts once every worker is up, so that it times the requests and not the start method: a
+    # forkserver worker (python3.14's default) imports this module itself, a forked one inherits it.
+    barrier = multiprocessing.Barrier(WORKERS + 1)
+    with multiprocessing.Pool(WORKERS, initializer=_ready, initargs=(barrier,)) as pool:
+        barrier.wait()
         started = time.monotonic()
         total = sum(pool.map(fetch, urls))
         return total, time.monotonic() - started

@@ -27,8 +27,9 @@ WORK = os.path.join(HERE, '.work', 'demo')
 APP = 'npx ts-node --transpile-only --prefer-ts-exts examples/demo.ts'
 STACK = 'MultiprocessingDemo'
 STEPS = 5
-# Lambda runtimes that run on a Python of this machine (AL2023's generation, glibc >= 2.34), most used first.
-HOST_RUNTIMES = ('python3.12', 'python3.13', 'python3.14')
+# Lambda runtimes that run on a Python of this machine (AL2023's generation, glibc >= 2.34), most used first
+# (python3.14 runs on a Debian forky root filesystem, see invoker.FORKY_RUNTIMES: not without one).
+HOST_RUNTIMES = ('python3.12', 'python3.13')
 # Without one of those, the AL2 runtime on Debian 11's own Python (a root filesystem built once).
 FALLBACK_RUNTIME = 'python3.11'
 HEARTBEAT_S = 5

@@ -44,6 +44,9 @@ LAMBDA_UID, LAMBDA_GID = 993, 990
 # Lambda's Python runtimes: AL2 ones carry glibc 2.26, AL2023 ones glibc 2.34.
 AL2_RUNTIMES = ('python3.8', 'python3.9', 'python3.10', 'python3.11')
 AL2023_RUNTIMES = ('python3.12', 'python3.13', 'python3.14')
+# Runtimes that run on Debian forky's own interpreter of the same version (glibc 2.43, the newest at hand):
+# python3.14 is the first whose default start method is forkserver, and no pyenv Python stands in for it.
+FORKY_RUNTIMES = ('python3.14',)
 
 
 class InvokerError(Exception):
@@ -239,13 +242,23 @@ def platform_for(runtime, arch):
     if runtime not in AL2_RUNTIMES + AL2023_RUNTIMES:
         raise InvokerError('runtime %s is not one the invoker knows' % runtime)
     al2 = runtime in AL2_RUNTIMES
+    if arch not in ('x86_64', 'arm64'):
+        raise InvokerError('architecture %s is not one Lambda has' % arch)
+    if runtime in FORKY_RUNTIMES:
+        name = 'forky-' + ('amd64' if arch == 'x86_64' else 'arm64')
+        root = _rootfs(name)
+        version = runtime[len('python'):]
+        if not os.path.isfile(os.path.join(root, 'usr', 'bin', runtime)):
+            raise InvokerError('root filesystem %s has no /usr/bin/%s' % (name, runtime))
+        return Platform('Debian %s rootfs, Python %s, glibc 2.43%s' % (
+            name, version, ', under qemu' if arch == 'arm64' else ''),
+            '/usr/bin/' + runtime, version, 'x86_64' if arch == 'x86_64' else 'aarch64', rootfs=root,
+            emulated=arch == 'arm64')
     if arch == 'x86_64' and not al2:
         home = _host_python(runtime[len('python'):])
         version = os.path.basename(home)
         return Platform('host Python %s, glibc %s' % (version, _host_glibc()), '/var/lang/bin/python3',
                         '.'.join(version.split('.')[:2]), 'x86_64', lang_dir=home)
-    if arch not in ('x86_64', 'arm64'):
-        raise InvokerError('architecture %s is not one Lambda has' % arch)
     name = ('bullseye' if al2 else 'bookworm') + '-' + ('amd64' if arch == 'x86_64' else 'arm64')
     root = _rootfs(name)
     version = _rootfs_python(root)

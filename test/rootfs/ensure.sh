@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Prints the path of a ready Debian root filesystem, building it with debootstrap on first use.
 #
-#   test/rootfs/ensure.sh SUITE-ARCH[-gcc]  SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36)
+#   test/rootfs/ensure.sh SUITE-ARCH[-gcc]  SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36) |
+#                                                  forky (glibc 2.43, python3.14 and python3.15)
 #                                           ARCH:  amd64 | arm64 (run through qemu-user and binfmt_misc)
-#                                           -gcc:  SUITE-ARCH plus gcc (a container build image), made
-#                                                  from a copy of SUITE-ARCH with apt-get in a chroot
+#                                           -gcc:  SUITE-ARCH plus gcc (a container build image; gcc 16 in
+#                                                  forky), made from a copy of SUITE-ARCH with apt-get in a chroot
 #
 # Root filesystems live in ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs/NAME, never in the
 # repository. A build goes into a temporary directory that is renamed into place only once complete, so an
@@ -16,14 +17,14 @@ set -euo pipefail
 die() { echo "rootfs: $*" >&2; exit 2; }
 log() { echo "rootfs: $*" >&2; }
 
-usage() { sed -n '2,13s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
 
 [ $# = 1 ] || { usage >&2; exit 2; }
 case "$1" in -h|--help) usage; exit 0 ;; esac
 name=$1
 base_name=${name%-gcc}
 suite=${base_name%-*} arch=${base_name##*-}
-case "$suite" in bullseye|bookworm) ;; *) die "unknown suite in '$name' (bullseye or bookworm)" ;; esac
+case "$suite" in bullseye|bookworm|forky) ;; *) die "unknown suite in '$name' (bullseye, bookworm or forky)" ;; esac
 case "$arch" in amd64|arm64) ;; *) die "unknown architecture in '$name' (amd64 or arm64)" ;; esac
 [ "$base_name" = "$suite-$arch" ] || die "expected SUITE-ARCH or SUITE-ARCH-gcc, got '$name'"
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, binfmt_misc)"
@@ -31,6 +32,10 @@ case "$arch" in amd64|arm64) ;; *) die "unknown architecture in '$name' (amd64 o
 # What the tests need inside: Python with pytest for the multiprocessing suite, and libc6-dev so that the C
 # tests can be compiled on the host against this filesystem's own glibc (--sysroot) instead of the host's.
 packages=python3,python3-pytest,libc6-dev
+# forky: Lambda's newest runtime (python3.14, the first whose default start method is forkserver) and the next
+# one, each with CPython's own test package for its multiprocessing suites.
+[ "$suite" != forky ] ||
+  packages=$packages,python3.14,python3.15,libpython3.14-testsuite,libpython3.15-testsuite
 stamp_text="format 1
 suite $suite
 arch $arch
@@ -40,6 +45,7 @@ if [ "$name" != "$base_name" ]; then
   # this too.
   base=$(bash "$0" "$base_name")
   extra_packages="gcc binutils"
+  [ "$suite" != forky ] || extra_packages="gcc-16 binutils"
   stamp_text="$stamp_text
 from $base_name
 extra $extra_packages"
@@ -52,6 +58,10 @@ stamp=.cdk-lambda-multiprocessing-rootfs
 ready() { [ -f "$target/$stamp" ] && [ "$(cat "$target/$stamp")" = "$stamp_text" ]; }
 
 host_arch=$(dpkg --print-architecture)
+
+# A debootstrap older than the suite has no script for it; the unstable one (sid) makes any later suite.
+script=()
+[ -e "/usr/share/debootstrap/scripts/$suite" ] || script=(/usr/share/debootstrap/scripts/sid)
 
 # apt waits for a dpkg lock held by someone else instead of failing at once.
 apt_install() {
@@ -104,13 +114,14 @@ build() {
   # those mounts outlives the build, even when it fails half-way.
   if [ "$arch" = "$host_arch" ]; then
     unshare --mount --propagation private -- \
-      debootstrap --variant=minbase --arch="$arch" --include="$packages" "$suite" "$work" "$url" >&2 || return 1
+      debootstrap --variant=minbase --arch="$arch" --include="$packages" "$suite" "$work" "$url" \
+      "${script[@]+"${script[@]}"}" >&2 || return 1
   else
     unshare --mount --propagation private -- bash -c '
       set -e
-      debootstrap --foreign --variant=minbase --arch="$1" --include="$2" "$3" "$4" "$5"
+      debootstrap --foreign --variant=minbase --arch="$1" --include="$2" "$3" "$4" "$5" ${6:+"$6"}
       chroot "$4" /debootstrap/debootstrap --second-stage' \
-      ensure "$arch" "$packages" "$suite" "$work" "$url" >&2 || return 1
+      ensure "$arch" "$packages" "$suite" "$work" "$url" "${script[@]+"${script[@]}"}" >&2 || return 1
   fi
   # Downloaded .deb files are not needed once installed.
   rm -rf "$work/var/cache/apt/archives/"*.deb || return 1
@@ -130,7 +141,9 @@ build_with_gcc() {
   unshare --mount --propagation private -- bash -c '
     set -e
     mount -t proc proc "$1/proc"
-    chroot "$1" apt-get -qq update
+    # A testing suite (forky) has a Release file valid for a week only, and a mirror may serve an older one;
+    # debootstrap, which made the base, does not check that either.
+    chroot "$1" apt-get -qq -o Acquire::Check-Valid-Until=false update
     DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y -qq --no-install-recommends $2 >/dev/null
     chroot "$1" apt-get clean' ensure "$work" "$extra_packages" >&2 || return 1
   printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
