@@ -144,6 +144,37 @@ static __attribute__((unused)) pid_t spawn_helper(char *const args[], const char
     _exit(127);
 }
 
+/* spawn_helper with the child's stdin and stdout on pipes: *TO_CHILD is ours
+   to write (and close), *FROM_CHILD ours to read; both close on exec.
+   Returns the pid, or -1 when the pipes cannot be made. */
+static __attribute__((unused)) pid_t spawn_piped(char *const args[], const char *const env[], int *to_child, int *from_child)
+{
+    int in[2], out[2];
+    if (pipe(in) != 0)
+        return -1;
+    if (pipe(out) != 0) {
+        close(in[0]);
+        close(in[1]);
+        return -1;
+    }
+    fflush(stdout);
+    int save0 = dup(0), save1 = dup(1);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    pid_t pid = spawn_helper(args, env, 1, -1);
+    dup2(save0, 0);
+    dup2(save1, 1);
+    close(save0);
+    close(save1);
+    close(in[0]);
+    close(out[1]);
+    fcntl(in[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out[0], F_SETFD, FD_CLOEXEC);
+    *to_child = in[1];
+    *from_child = out[0];
+    return pid;
+}
+
 static __attribute__((unused)) int wait_status(pid_t pid)
 {
     int st;

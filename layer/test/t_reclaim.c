@@ -149,25 +149,8 @@ struct group {
 static struct group start(char *const args[], const char *const env[], int nowait)
 {
     struct group g = { -1, -1, -1, "" };
-    int in[2], out[2];
-    if (pipe(in) != 0 || pipe(out) != 0)
-        return g;
-    fflush(stdout);
-    int save0 = dup(0), save1 = dup(1);
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    g.pid = spawn_helper(args, env, 1, -1);
-    dup2(save0, 0);
-    dup2(save1, 1);
-    close(save0);
-    close(save1);
-    close(in[0]);
-    close(out[1]);
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
-    g.in = in[1];
-    g.out = out[0];
-    if (!nowait) {
+    g.pid = spawn_piped(args, env, &g.in, &g.out);
+    if (g.pid > 0 && !nowait) {
         ssize_t n = read(g.out, g.line, sizeof g.line - 1);
         g.line[n > 0 ? n : 0] = '\0';
     }
