@@ -4,13 +4,13 @@ import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { LibraryBuild } from './library-build';
+import { MultiprocessingFix } from './multiprocessing-fix';
 import { TargetArchitecture, targetOf } from './private/architecture';
 import { libraryBundling } from './private/bundling';
 import { BUILD_CONTEXT, checkDockerfile, DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { registerImageLibrary } from './private/image-library';
 import { LayerSources } from './private/layer-sources';
-import { LibraryBuild } from './library-build';
-import { MultiprocessingFix } from './multiprocessing-fix';
 
 /**
  * Properties of {@link MultiprocessingImageCode.fromImageAsset}: those of
