@@ -316,7 +316,7 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     w(f"- Versions: shm_redirect {facts['library']}, Python {facts['python']}, "
       f"lambda-multiprocessing {facts['lmp']}, Node {facts['node']}, aws-cdk-lib {facts['cdk']}.")
     w(f"- (a) native: the host, `/dev/shm` on {facts['devshm_fs']}, no library. (b) the fix: "
-      "`test/sandbox/lambda-sandbox.sh` (no `/dev/shm`), `/tmp` on "
+      "`test/tools/lambda-sandbox.sh` (no `/dev/shm`), `/tmp` on "
       f"a fresh 2 GiB {facts['tmp_fs']} image (loop-mounted; Lambda's `/tmp` is a fresh file system per "
       "execution environment), `LD_PRELOAD=shm_redirect.so`, so shared "
       "memory and semaphores live in files under `/tmp/shm`. (c) `lambda-multiprocessing` (pipes, "

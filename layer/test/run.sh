@@ -102,7 +102,7 @@ native)
     run_all
     ;;
 sandbox)
-    sandbox="bash $repo/test/sandbox/lambda-sandbox.sh"
+    sandbox="bash $repo/test/tools/lambda-sandbox.sh"
     status=0
     $sandbox -- sh "$layer/test/run.sh" --arch "$arch" --mode sandbox --inner --lib "$lib" >"$bin/sandbox.log" 2>&1 || status=$?
     # A full /tmp (a small ext4 image) for the ENOSPC test.

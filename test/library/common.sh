@@ -4,7 +4,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stage=$(basename "$0" .sh)
-sandbox=$repo/test/sandbox/lambda-sandbox.sh
+sandbox=$repo/test/tools/lambda-sandbox.sh
 # Lambda runs functions as an unprivileged user (sbx_user1051) with a read-only root.
 lambda_user=993:990
 stage_start=$(date +%s)
@@ -23,7 +23,7 @@ $1
   --lib FILE   test this shm_redirect.so instead of one built from layer/ with layer/build.sh
   -h, --help   this text
 
-Root filesystems come from test/rootfs/ensure.sh (cached in \${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}).
+Root filesystems come from test/tools/ensure-rootfs.sh (cached in \${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}).
 The last line is "$stage: N passed, N failed", counting the checks listed above.
 USAGE
 }
@@ -84,7 +84,7 @@ build_library() {
 
 # Sets $root to a ready root filesystem NAME (built on first use).
 ensure_rootfs() {
-  root=$("$repo/test/rootfs/ensure.sh" "$1")
+  root=$("$repo/test/tools/ensure-rootfs.sh" "$1")
 }
 
 # Without a library or a root filesystem the remaining checks cannot mean anything.
@@ -102,7 +102,7 @@ in_rootfs() {
   local root=$1 lib=$2
   shift 2
   "$sandbox" --rootfs "$root" --read-only --user "$lambda_user" "${sandbox_options[@]+"${sandbox_options[@]}"}" \
-    --bind "$(dirname "$lib")":/opt/lib:ro --bind "$repo/test/python":/opt/clm-tests/python:ro -- \
+    --bind "$(dirname "$lib")":/opt/lib:ro --bind "$repo/test/library/python":/opt/clm-tests/python:ro -- \
     env -i PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 "$@"
 }
 
