@@ -133,49 +133,10 @@ python_suite() {
     python3 -m pytest -p no:cacheprovider -q /opt/clm-tests/python
 }
 
-# The C tests of layer/test, compiled on the host against ROOTFS's own glibc (the host's would pull in newer
-# symbol versions), then run inside ROOTFS in the sandbox; t_enospc gets a small ext4 /tmp to fill up.
+# The C tests of layer/test inside ROOTFS, by their runner: compiled on the host against the filesystem's own
+# glibc, run in the sandbox as Lambda's user.
 c_tests() {
-  local root=$1 lib=$2 arch=$3 triplet cc bin src t out ok=0 bad=0 rc
-  case "$arch" in
-    x86_64) triplet=x86_64-linux-gnu ;;
-    arm64) triplet=aarch64-linux-gnu ;;
-  esac
-  if [ "$(uname -m)" = "${triplet%%-*}" ]; then cc=cc; else cc=$triplet-gcc; fi
-  bin=$scratch/ctests-$(basename "$root")
-  mkdir -p "$bin"
-  for src in "$repo"/layer/test/t_*.c; do
-    # librt: shm_open lived there before glibc 2.34.
-    "$cc" --sysroot="$root" -isystem "$root/usr/include/$triplet" -isystem "$root/usr/include" \
-      -B"$root/usr/lib/$triplet/" -L"$root/usr/lib/$triplet" \
-      -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread \
-      -o "$bin/$(basename "$src" .c)" "$src" -lrt -ldl || return 1
-  done
-  for t in "$bin"/t_*; do
-    rc=0
-    if [ "$(basename "$t")" = t_semfork ] && [ "$arch" != "$(uname -m | sed s/aarch64/arm64/)" ]; then
-      # qemu-user itself deadlocks now and then in a child forked while other threads run (see layer/test/run.sh).
-      echo "# SKIP t_semfork under qemu-user"
-      continue
-    fi
-    if [ "$(basename "$t")" = t_enospc ]; then
-      out=$("$sandbox" --rootfs "$root" --tmp-image 8 --user "$lambda_user" \
-        --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i SHMR_TEST_ENOSPC=1 LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 /opt/clm-tests/c/t_enospc 2>&1) || rc=$?
-    else
-      out=$("$sandbox" --rootfs "$root" --read-only --user "$lambda_user" \
-        --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 "/opt/clm-tests/c/$(basename "$t")" 2>&1) || rc=$?
-    fi
-    echo "# $(basename "$t")"
-    printf '%s\n' "$out" | grep -v '^ok ' || true
-    ok=$((ok + $(printf '%s\n' "$out" | grep -c '^ok ' || true)))
-    bad=$((bad + $(printf '%s\n' "$out" | grep -c '^not ok ' || true)))
-    if [ "$rc" != 0 ]; then
-      echo "$(basename "$t") exited with status $rc"
-      bad=$((bad + 1))
-    fi
-  done
-  echo "c-tests in $(basename "$root"): $ok ok, $bad not ok"
-  [ "$bad" = 0 ] && [ "$ok" -gt 0 ]
+  local root=$1 lib=$2 arch=$3
+  sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --rootfs "$root" --lib "$lib" \
+    --work "$scratch/ctests-$(basename "$root")-$(basename "$(dirname "$lib")")"
 }
