@@ -59,9 +59,10 @@ static double cpu_now(void) {
 /* The latency benchmarks leave their CPU time per operation here, reported next to the wall time. */
 static double last_cpu_us;
 
-/* Names carry the pid so that concurrent or crashed runs never collide. */
+/* Names carry the pid so that concurrent or crashed runs never collide; padded to pid_max's 7 digits so that
+   a name's length, which the path handling's instruction count follows, is the same in every process. */
 static void name(char *buf, size_t len, const char *tag) {
-    snprintf(buf, len, "/clm-bench-%s-%ld", tag, (long)getpid());
+    snprintf(buf, len, "/clm-bench-%s-%07ld", tag, (long)getpid());
 }
 
 static sem_t *open_new_sem(const char *n, unsigned value) {
