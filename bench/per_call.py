@@ -13,7 +13,7 @@ close + shm_unlink; sem_open and shm_open of an existing name) and each variant,
   from one repetition to the next, so that the machine's drift lands on all of them alike.
 Variants: native (the host's /dev/shm on tmpfs, no library), glibc with its /dev/shm bind-mounted on a directory
 of a fresh ext4 image (in a private mount namespace), and each LIBRARY preloaded in
-test/sandbox/lambda-sandbox.sh (no /dev/shm) with /tmp on another directory of that image. Needs root, cc,
+test/tools/lambda-sandbox.sh (no /dev/shm) with /tmp on another directory of that image. Needs root, cc,
 valgrind, strace, mkfs.ext4. Prints a markdown report on stdout.
 """
 import argparse
@@ -46,7 +46,7 @@ def loadavg():
 class Variants:
     def __init__(self, work, libraries):
         self.sandbox = os.path.join(work, "lambda-sandbox.sh")
-        shutil.copy(os.path.join(REPO, "test", "sandbox", "lambda-sandbox.sh"), self.sandbox)
+        shutil.copy(os.path.join(REPO, "test", "tools", "lambda-sandbox.sh"), self.sandbox)
         self.tmp = os.path.join(work, "disk", "tmp")
         self.glibc_shm = os.path.join(work, "disk", "devshm")
         self.libraries = libraries
