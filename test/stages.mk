@@ -98,4 +98,4 @@ watch-versions:
 	$(STAGE) bash test/tools/watch-versions.sh
 
 # Every rule above is a stage: none is a file.
-.PHONY: $(shell sed -n 's/^\([a-z0-9][a-z0-9.-]*\):.*/\1/p' test/stages.mk)
+.PHONY: $(shell sed -n 's/^\([a-z0-9][a-z0-9.-]*\):.*/\1/p' $(lastword $(MAKEFILE_LIST)))
