@@ -27,10 +27,8 @@ WORK = os.path.join(HERE, '.work', 'demo')
 APP = 'npx ts-node --transpile-only --prefer-ts-exts examples/demo.ts'
 STACK = 'MultiprocessingDemo'
 STEPS = 5
-# Lambda runtimes that run on a Python of this machine (AL2023's generation, glibc >= 2.34), most used first
-# (python3.14 runs on a Debian forky root filesystem, see invoker.FORKY_RUNTIMES: not without one).
-HOST_RUNTIMES = ('python3.12', 'python3.13')
-# Without one of those, the AL2 runtime on Debian 11's own Python (a root filesystem built once).
+# The runtime of the demo: the first of invoker.HOST_RUNTIMES whose Python this machine has; without one, the AL2
+# runtime on Debian 11's own Python (a root filesystem built once).
 FALLBACK_RUNTIME = 'python3.11'
 HEARTBEAT_S = 5
 
@@ -64,7 +62,7 @@ class Step:
 
 def choose_runtime():
     """The first runtime whose Python this machine has, found by the invoker's own rule."""
-    for runtime in HOST_RUNTIMES:
+    for runtime in invoker.HOST_RUNTIMES:
         try:
             home = invoker._host_python(runtime[len('python'):])
         except invoker.InvokerError:
@@ -90,7 +88,7 @@ def check_machine():
     else:
         print('      no Python %s under %s/versions: the function runs as %s on a Debian 11 root filesystem '
               '(glibc 2.31, its Python 3.9), built once with debootstrap (several minutes, progress below)'
-              % ('/'.join(r[len('python'):] for r in HOST_RUNTIMES), invoker.PYENV, runtime), flush=True)
+              % ('/'.join(r[len('python'):] for r in invoker.HOST_RUNTIMES), invoker.PYENV, runtime), flush=True)
     cc = compiler()
     print('      shm_redirect.so will be compiled with %s' % (
         cc if cc else 'no local C compiler found: Docker (the AL2023 build image) or synth fails naming the fix'),

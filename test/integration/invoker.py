@@ -47,6 +47,9 @@ AL2023_RUNTIMES = ('python3.12', 'python3.13', 'python3.14')
 # Runtimes that run on Debian forky's own interpreter of the same version (glibc 2.43, the newest at hand):
 # python3.14 is the first whose default start method is forkserver, and no pyenv Python stands in for it.
 FORKY_RUNTIMES = ('python3.14',)
+# x86_64 functions of the other AL2023 runtimes run on this machine's own Python of that version (pyenv's; Debian
+# has neither), the host's glibc standing in for AL2023's.
+HOST_RUNTIMES = tuple(r for r in AL2023_RUNTIMES if r not in FORKY_RUNTIMES)
 
 
 class InvokerError(Exception):
@@ -220,6 +223,17 @@ def _host_python(minor):
     if not candidates:
         raise MissingPython('no Python %s under %s/versions (install it with pyenv)' % (minor, PYENV))
     return candidates[-1]
+
+
+def missing_host_pythons():
+    """The Python versions of HOST_RUNTIMES this machine lacks."""
+    missing = []
+    for runtime in HOST_RUNTIMES:
+        try:
+            _host_python(runtime[len('python'):])
+        except MissingPython:
+            missing.append(runtime[len('python'):])
+    return missing
 
 
 def _rootfs(name):
@@ -523,7 +537,18 @@ def main(argv=None):
     run.add_argument('--skip-arch', action='append', default=[], choices=['x86_64', 'arm64'],
                      help='report functions of this architecture as not run')
     run.add_argument('--json', help='write the results to this file')
+    sub.add_parser('pythons', help='fail, saying how to install them, unless every Python of HOST_RUNTIMES is here')
     args = parser.parse_args(argv)
+
+    if args.command == 'pythons':
+        missing = missing_host_pythons()
+        if missing:
+            raise InvokerError('no Python %s under %s/versions: the x86_64 functions of %s run on this machine\'s '
+                               'own Python of that version; install it first (`pyenv install %s`), or set PYENV_ROOT '
+                               'to a directory with versions/%s.N/bin/python3'
+                               % (' or '.join(missing), PYENV, ' and '.join('python' + m for m in missing),
+                                  ' '.join(missing), missing[0]))
+        return 0
 
     if os.geteuid() != 0:
         raise InvokerError('the sandbox needs root (mount namespaces, loop devices, chroot)')

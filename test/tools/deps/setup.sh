@@ -38,6 +38,11 @@ clm_setup() (
 clm_setup_started=$SECONDS
 clm_setup || { echo "== setup: FAILED" >&2; exit 1; }
 source test/tools/deps/go-toolchain.sh
+# Not installable from here (pyenv builds them from python.org's sources): said now, not after the other stages.
+if ! clm_pythons=$(python3 test/integration/invoker.py pythons 2>&1); then
+  echo "== setup: ${clm_pythons#invoker: }. The stages integ-local and integ-lifecycle need it." >&2
+fi
+unset clm_pythons
 echo "== setup: done in $((SECONDS - clm_setup_started)) s"
 unset -f clm_setup
 unset clm_setup_started
