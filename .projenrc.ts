@@ -2,7 +2,7 @@ import { awscdk, DependencyType, javascript } from 'projen';
 
 // The floor: Runtime.PROVIDED_AL2023 (the Docker fallback's build image)
 // arrived in 2.105.0 and Runtime.PYTHON_3_12 (used by the documented and
-// tested Python app) in 2.110.0. test/python-app runs against exactly this
+// tested Python app) in 2.110.0. test/apps/python-app runs against exactly this
 // release with CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt.
 const CDK_FLOOR = '2.110.0';
 
@@ -20,7 +20,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   projenrcTs: true,
   packageManager: javascript.NodePackageManager.NPM,
   // engines: what works and is tested. CI runs the unit tests and the README's TypeScript quick start on Node
-  // 20 (the machine's), 22 and 24 (test/node-lines). 20 stays the floor because aws-cdk-lib, our peer, still
+  // 20 (the machine's), 22 and 24 (test/apps/node-lines). 20 stays the floor because aws-cdk-lib, our peer, still
   // declares >= 20 (a stricter floor would only add npm warnings) and it passes every test; but it is
   // end-of-life (jsii stopped supporting it on 2026-10-30), so the README names 22 and 24 as the supported
   // lines. Node 18 never worked with today's aws-cdk-lib.
@@ -58,9 +58,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 
   eslintOptions: {
     dirs: ['src'],
-    // test/integ* belongs to the integration tests, which lint themselves;
+    // test/integration belongs to the integration tests, which lint themselves;
     // `eslint --fix` must not rewrite them under their owner.
-    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'test/integ/**', 'test/integ.*.ts'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', '*.generated.ts', 'coverage', 'test/integration/**'],
   },
   jestOptions: {
     // jest 30 and eslint-import-resolver-typescript 4 resolve through unrs-resolver, whose per-platform
@@ -70,11 +70,12 @@ const project = new awscdk.AwsCdkConstructLibrary({
     jestConfig: {
       // Bundling tests compile real libraries; CI machines are small.
       testTimeout: 120_000,
-      testPathIgnorePatterns: ['/node_modules/', '/test/integ/', '/test/python-app/'],
+      // The unit tests are test/unit's; the rest of test/ has stages of its own (test/stages.mk).
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
     },
   },
 
-  gitignore: ['layer/build/', 'layer/prebuilt/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integ/.work/', '__pycache__/'],
+  gitignore: ['layer/build/', 'layer/prebuilt/', 'cdk.out', '.cache/', 'bench/results/', '*.so', 'test/integration/.work/', '__pycache__/'],
 });
 
 // Development runs against the newest 2.x so the tests see today's CDK.
@@ -85,7 +86,7 @@ project.addDevDeps('eslint-import-resolver-typescript@^3.6.3 <3.8', 'jest-util@^
 // The construct compiles the C library at synth time, so the npm package (and
 // the jsii tarball inside the Python wheel) must carry its sources. Only what
 // build.sh and audit.sh need, never build outputs or the C tests
-// (test/package.test.ts builds and audits from the packed files).
+// (test/unit/package.test.ts builds and audits from the packed files).
 project.addPackageIgnore('/layer/*');
 for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'Makefile', 'prebuilt/']) {
   project.addPackageIgnore(`!/layer/${keep}`);
@@ -126,20 +127,20 @@ for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
 project.addDevDeps('@aws-cdk/integ-tests-alpha@2.245.0-alpha.0', '@aws-cdk/integ-runner@^2.197.10');
 project.addTask('demo', {
   description: 'One Python function with and without the fix, synthesized and invoked in a Lambda-like sandbox (root, ~1 min)',
-  exec: 'python3 test/integ/demo.py',
+  exec: 'python3 test/integration/demo.py',
 });
 project.addTask('demo:full', {
   description: 'Every example function: arm64 under qemu, glibc 2.31, each Python runtime (root; builds root filesystems once)',
-  exec: 'bash test/integ/demo-full.sh',
+  exec: 'bash test/integration/demo-full.sh',
   receiveArgs: true,
 });
 project.addTask('integ:local', {
   description: 'Invoker unit tests and every example function run locally, checked (root)',
-  exec: 'bash test/integ/run.sh',
+  exec: 'bash test/integration/run.sh',
 });
 project.addTask('integ:snapshot', {
   description: 'Compare the integ-runner snapshots with a fresh synth (no AWS account needed)',
-  exec: 'bash test/integ/snapshot.sh',
+  exec: 'bash test/integration/snapshot.sh',
 });
 
 // Benchmarks against native Linux (docs/benchmarks.md); `-- --smoke` for the quick check CI runs.
@@ -150,24 +151,24 @@ project.addTask('bench', {
 });
 
 // The Python CDK app test (issue 4): builds the wheel, installs it into a venv
-// with aws-cdk-lib from PyPI, synthesizes test/python-app/app.py and checks the
+// with aws-cdk-lib from PyPI, synthesizes test/apps/python-app/app.py and checks the
 // templates; then checks that the README's Python snippet is app.py's.
 const pythonApp = project.addTask('test:python-app', {
   description: 'Build the Python wheel and test it from a Python CDK app',
 });
 pythonApp.spawn(project.compileTask);
 pythonApp.spawn(project.tasks.tryFind('package:python')!);
-pythonApp.exec('bash test/python-app/run.sh');
-pythonApp.exec('sh test/readme-snippet.sh python test/python-app/app.py');
+pythonApp.exec('bash test/apps/python-app/run.sh');
+pythonApp.exec('sh test/apps/readme-snippet.sh python test/apps/python-app/app.py');
 
 // The Java and Go CDK app tests (issue 12): each packages its binding (package:java, package:go), builds
-// the app in test/java-app or test/go-app against it, synthesizes it and checks its templates with
-// test/python-app's checks, then its README snippet. `bash test/apps/run-java-go.sh` runs both at once.
+// the app in test/apps/java-app or test/apps/go-app against it, synthesizes it and checks its templates with
+// test/apps/python-app's checks, then its README snippet. `bash test/apps/run-java-go.sh` runs both at once.
 for (const [dir, what] of [['java-app', 'the Java jar from a Java'], ['go-app', 'the Go bindings from a Go']]) {
-  const task = project.addTask(`test:${dir}`, { description: `Test ${what} CDK app (test/${dir})` });
+  const task = project.addTask(`test:${dir}`, { description: `Test ${what} CDK app (test/apps/${dir})` });
   task.spawn(project.compileTask);
-  task.exec(`bash test/${dir}/run.sh`);
+  task.exec(`bash test/apps/${dir}/run.sh`);
 }
-project.gitignore.exclude('test/java-app/target/');
+project.gitignore.exclude('test/apps/java-app/target/');
 
 project.synth();

@@ -6,6 +6,7 @@ so that drift of the machine (other jobs, thermal, page cache) lands on all vari
 """
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -249,13 +250,18 @@ def run_synth(args, reps):
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def source_state():
-    """The commit measured, taken when the run starts (the library is built from the work tree just before)."""
+def source_state(args):
+    """The commit measured, taken when the run starts (the library is built from the work tree just before), or
+    the library given to bench/run.sh --library."""
     def git(*argv):
         proc = subprocess.run(["git", "-C", REPO, *argv], capture_output=True, text=True)
         return proc.stdout.strip() if proc.returncode == 0 else None
 
     commit = git("rev-parse", "--short", "HEAD")
+    if args.library_given:
+        with open(args.library, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:16]
+        return f"library {args.library} (sha256 {digest}, given, not built here); harness at commit {commit}"
     if commit is None:
         return "not a git checkout"
     dirty = git("status", "--porcelain", "--", "layer", "bench")
@@ -316,7 +322,7 @@ def report(args, B, synth, facts, load_before, load_after, load_peak, elapsed):
     w(f"- Versions: shm_redirect {facts['library']}, Python {facts['python']}, "
       f"lambda-multiprocessing {facts['lmp']}, Node {facts['node']}, aws-cdk-lib {facts['cdk']}.")
     w(f"- (a) native: the host, `/dev/shm` on {facts['devshm_fs']}, no library. (b) the fix: "
-      "`test/sandbox/lambda-sandbox.sh` (no `/dev/shm`), `/tmp` on "
+      "`test/tools/lambda-sandbox.sh` (no `/dev/shm`), `/tmp` on "
       f"a fresh 2 GiB {facts['tmp_fs']} image (loop-mounted; Lambda's `/tmp` is a fresh file system per "
       "execution environment), `LD_PRELOAD=shm_redirect.so`, so shared "
       "memory and semaphores live in files under `/tmp/shm`. (c) `lambda-multiprocessing` (pipes, "
@@ -568,6 +574,7 @@ def main():
     p.add_argument("--sandbox", required=True)
     p.add_argument("--tmp", required=True)
     p.add_argument("--library", required=True)
+    p.add_argument("--library-given", action="store_true")
     p.add_argument("--shm-ops", required=True)
     p.add_argument("--lmp", required=True)
     p.add_argument("--lmp-version", required=True)
@@ -581,7 +588,7 @@ def main():
 
     started = time.monotonic()
     load_before = loadavg()
-    source = source_state()
+    source = source_state(args)
     loads = [load_before]
     B = benches(args)
     synth = None

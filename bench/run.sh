@@ -5,17 +5,21 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--python EXE] [--out FILE]
+usage: bash bench/run.sh [--smoke] [--reps N] [--only GROUP[,GROUP...]] [--python EXE] [--library FILE]
+                         [--out FILE]
 
   --smoke       reduced sizes and 2 repetitions (well under a minute): checks that the harness works; its
                 figures mean nothing. Writes $CLM_CACHE_DIR/bench/smoke.md unless --out is given.
   --reps N      repetitions of every workload under every variant (default 5; smoke 2)
   --only LIST   run only these groups: c, samefs, python, pool, shm, startup, reclaim, synth (default: all)
   --python EXE  the interpreter to measure (default: the one `python3` runs)
+  --library FILE
+                measure this shm_redirect.so (e.g. another commit's build) instead of building the checkout's;
+                the report names the file and its sha256
   --out FILE    where the markdown report goes (default for a full run: docs/benchmarks.md)
 
 Variants: (a) native, the host with its /dev/shm and no library; (b) the library (LD_PRELOAD) in
-test/sandbox/lambda-sandbox.sh, which has no /dev/shm, with /tmp on a fresh ext4 image; (c) where it applies,
+test/tools/lambda-sandbox.sh, which has no /dev/shm, with /tmp on a fresh ext4 image; (c) where it applies,
 lambda-multiprocessing from PyPI in the same sandbox; for the samefs group, glibc with its /dev/shm
 bind-mounted (in a private mount namespace) on another directory of that image. Needs root (the sandbox, the
 loop mount), cc, python3, mkfs.ext4, valgrind for the startup group, and node with the repository's
@@ -26,7 +30,7 @@ USAGE
 die() { echo "bench: $*" >&2; exit 2; }
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
-smoke=0 reps="" only="" out="" python_arg=""
+smoke=0 reps="" only="" out="" python_arg="" library=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --smoke) smoke=1; shift ;;
@@ -34,10 +38,15 @@ while [ $# -gt 0 ]; do
     --only) only=${2:?--only needs a list of groups}; shift 2 ;;
     --out) out=${2:?--out needs a file}; shift 2 ;;
     --python) python_arg=${2:?--python needs an interpreter}; shift 2 ;;
+    --library) library=${2:?--library needs a file}; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument $1" ;;
   esac
 done
+if [ -n "$library" ]; then
+  [ -f "$library" ] || die "--library: no such file $library"
+  library=$(cd "$(dirname "$library")" && pwd)/$(basename "$library")
+fi
 case "$reps" in ''|*[!0-9]*|0) [ -z "$reps" ] || die "--reps takes a positive whole number, got $reps" ;; esac
 [ "$(id -u)" = 0 ] || die "needs root: the Lambda-like sandbox uses mount namespaces"
 command -v cc >/dev/null || die "needs a C compiler (cc)"
@@ -102,13 +111,20 @@ if [ "$smoke" = 0 ] && [ "$max_map_count" -lt 262144 ]; then
 fi
 
 # A private copy: bash reads a script as it runs it, so an edit in the checkout during a run would break it.
-cp "$repo/test/sandbox/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
+cp "$repo/test/tools/lambda-sandbox.sh" "$work/lambda-sandbox.sh"
 
 arch=$(uname -m)
 case "$arch" in x86_64) larch=x86_64 ;; aarch64) larch=arm64 ;; *) die "unsupported machine $arch" ;; esac
-echo "bench: building shm_redirect.so ($larch) and the C microbenchmark" >&2
-sh "$repo/layer/build.sh" --arch "$larch" --out "$work/lib" >&2
-[ -f "$work/lib/shm_redirect.so" ] || die "layer/build.sh produced no $work/lib/shm_redirect.so"
+if [ -z "$library" ]; then
+  echo "bench: building shm_redirect.so ($larch)" >&2
+  sh "$repo/layer/build.sh" --arch "$larch" --out "$work/lib" >&2
+  [ -f "$work/lib/shm_redirect.so" ] || die "layer/build.sh produced no $work/lib/shm_redirect.so"
+  library=$work/lib/shm_redirect.so
+  built=1
+else
+  built=0
+fi
+echo "bench: building the C microbenchmark" >&2
 cc -O2 -Wall -Wextra -Werror -o "$work/shm_ops" "$repo/bench/shm_ops.c" -pthread
 
 if [ ! -d "$lmp/lambda_multiprocessing" ]; then
@@ -121,9 +137,10 @@ fi
 echo "bench: setup took $((SECONDS - started)) s; load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 args=(--reps "$reps" --python "$python" --sandbox "$work/lambda-sandbox.sh" --tmp "$sandbox_tmp"
-  --library "$work/lib/shm_redirect.so" --shm-ops "$work/shm_ops" --lmp "$lmp" --lmp-version "$lmp_version"
+  --library "$library" --shm-ops "$work/shm_ops" --lmp "$lmp" --lmp-version "$lmp_version"
   --work "$work" --samefs-tmp "$samefs_tmp" --glibc-shm "$glibc_shm" --out "$out")
 [ "$smoke" = 0 ] || args+=(--smoke)
+[ "$built" = 1 ] || args+=(--library-given)
 [ -z "$only" ] || args+=(--only "$only")
 "$python" "$repo/bench/driver.py" "${args[@]}"
 echo "bench: done in $((SECONDS - started)) s; report: $out" >&2

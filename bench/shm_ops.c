@@ -7,6 +7,10 @@
  *   shm_ops sem-pingpong N   round trips between two processes through two named semaphores
  *   shm_ops sem-open N       sem_open(O_CREAT|O_EXCL) + sem_close + sem_unlink
  *   shm_ops shm-open N       shm_open(O_CREAT|O_EXCL) + close + shm_unlink
+ *   shm_ops shm-sized N      the same with an ftruncate to one page between: the first sizing (the library
+ *                            allocates the blocks then and tags the object with its owner)
+ *   shm_ops sem-reopen N     sem_open of an existing semaphore by name (not open in this process) + sem_close
+ *   shm_ops shm-reopen N     shm_open of an existing, sized object by name + close
  *   shm_ops sem-open N HELD  the same with HELD other semaphores open (and their files in the directory)
  *   shm_ops shm-open N HELD  the same with HELD other shared memory objects in the directory
  *   shm_ops first-use N      the first sem_open+sem_close+sem_unlink of a process, in N fresh children
@@ -55,9 +59,10 @@ static double cpu_now(void) {
 /* The latency benchmarks leave their CPU time per operation here, reported next to the wall time. */
 static double last_cpu_us;
 
-/* Names carry the pid so that concurrent or crashed runs never collide. */
+/* Names carry the pid so that concurrent or crashed runs never collide; padded to pid_max's 7 digits so that
+   a name's length, which the path handling's instruction count follows, is the same in every process. */
 static void name(char *buf, size_t len, const char *tag) {
-    snprintf(buf, len, "/clm-bench-%s-%ld", tag, (long)getpid());
+    snprintf(buf, len, "/clm-bench-%s-%07ld", tag, (long)getpid());
 }
 
 static sem_t *open_new_sem(const char *n, unsigned value) {
@@ -144,6 +149,62 @@ static double shm_open_latency(long n) {
     }
     last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
     return (now() - t0) / (double)n * 1e6;
+}
+
+static double shm_sized_latency(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "sized");
+    double t0 = now(), c0 = cpu_now();
+    for (long i = 0; i < n; i++) {
+        int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
+        if (fd < 0 || ftruncate(fd, 4096) != 0)
+            die("shm_open/ftruncate");
+        close(fd);
+        if (shm_unlink(n1) != 0)
+            die("shm_unlink");
+    }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
+    return (now() - t0) / (double)n * 1e6;
+}
+
+/* Opening by name what another process made, as a worker does: the object exists, and (for a semaphore) is
+   not open in this process, so the open finds it in the directory rather than in the process's own table. */
+static double sem_reopen_latency(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "reopen");
+    if (sem_close(open_new_sem(n1, 1)) != 0)
+        die("sem_close");
+    double t0 = now(), c0 = cpu_now();
+    for (long i = 0; i < n; i++) {
+        sem_t *s = sem_open(n1, 0);
+        if (s == SEM_FAILED || sem_close(s) != 0)
+            die("sem_open/sem_close (existing)");
+    }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
+    double us = (now() - t0) / (double)n * 1e6;
+    if (sem_unlink(n1) != 0)
+        die("sem_unlink");
+    return us;
+}
+
+static double shm_reopen_latency(long n) {
+    char n1[64];
+    name(n1, sizeof n1, "shmreopen");
+    int fd = shm_open(n1, O_CREAT | O_EXCL | O_RDWR, 0600);
+    if (fd < 0 || ftruncate(fd, 4096) != 0)
+        die("shm_open/ftruncate");
+    close(fd);
+    double t0 = now(), c0 = cpu_now();
+    for (long i = 0; i < n; i++) {
+        if ((fd = shm_open(n1, O_RDWR, 0)) < 0)
+            die("shm_open (existing)");
+        close(fd);
+    }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
+    double us = (now() - t0) / (double)n * 1e6;
+    if (shm_unlink(n1) != 0)
+        die("shm_unlink");
+    return us;
 }
 
 /* The cheapest first use: the library checks its directory (and the reclaim its group) on the way. */
@@ -252,6 +313,9 @@ int main(int argc, char **argv) {
         {"sem-pingpong", "sem_pingpong_roundtrips", sem_pingpong},
         {"sem-open", "sem_open_us", sem_open_latency},
         {"shm-open", "shm_open_us", shm_open_latency},
+        {"shm-sized", "shm_sized_us", shm_sized_latency},
+        {"sem-reopen", "sem_reopen_us", sem_reopen_latency},
+        {"shm-reopen", "shm_reopen_us", shm_reopen_latency},
         {"first-use", "first_use_us", first_use_latency},
     };
     if (argc == 2 && strcmp(argv[1], "first-open") == 0)
@@ -267,8 +331,8 @@ int main(int argc, char **argv) {
     long n = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
     held_count = argc == 4 ? strtol(argv[3], &end2, 10) : 0;
     if (argc < 3 || argc > 4 || *end != '\0' || n <= 0 || (argc == 4 && (*end2 != '\0' || held_count < 0))) {
-        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open|first-use ITERATIONS_PER_ROUND "
-                        "[HELD] (positive integers)\n");
+        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open|shm-sized|sem-reopen|shm-reopen|first-use "
+                        "ITERATIONS_PER_ROUND [HELD] (positive integers)\n");
         return 2;
     }
     int sem = strcmp(argv[1], "sem-open") == 0;

@@ -3,7 +3,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { MultiprocessingImageCode } from '../src';
 
-// The app of `npx projen demo` in container mode (test/integ/demo_container.py), for machines where the root
+// The app of `npx projen demo` in container mode (test/integration/demo_container.py), for machines where the root
 // sandbox cannot run: the demo's function (examples/functions/all_workloads.py) as an image function with the
 // fix. The demo runs its image twice as Lambda runs an image, with LD_PRELOAD as synthesized and without.
 const app = new App();

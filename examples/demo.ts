@@ -3,7 +3,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { withMultiprocessingFix } from '../src';
 
-// The app of `npx projen demo` (test/integ/demo.py): one Python function twice, with and without the fix.
+// The app of `npx projen demo` (test/integration/demo.py): one Python function twice, with and without the fix.
 // Both are x86_64, so that synth needs no cross compiler and the run no arm64 root filesystem; the runtime
 // is one whose interpreter this machine has (CLM_DEMO_RUNTIME, chosen by demo.py).
 const runtimeName = process.env.CLM_DEMO_RUNTIME ?? 'python3.12';

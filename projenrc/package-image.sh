@@ -9,7 +9,7 @@
 # Out: the manifest list localhost/cdk-lambda-multiprocessing/shm-redirect:VERSION (layer/VERSION) in podman's
 # local storage, and dist/image/shm-redirect-VERSION.oci.tar, an OCI archive of the list and both images that
 # a release pushes as it is (docs/images.md). Needs podman (CLM_PODMAN names another podman command, as CI's
-# test/docker/docker); docker has no local manifest lists.
+# test/tools/podman/docker); docker has no local manifest lists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 podman=${CLM_PODMAN:-podman}

