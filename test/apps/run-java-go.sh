@@ -10,7 +10,7 @@ npx projen compile || exit 1
 
 run() {
   local name=$1
-  bash "test/$name/run.sh" 2>&1 | sed -u "s/^/[$name] /"
+  bash "test/apps/$name/run.sh" 2>&1 | sed -u "s/^/[$name] /"
 }
 run java-app & java=$!
 run go-app & go=$!
