@@ -105,17 +105,26 @@ class LambdaContainer:
         request = urllib.request.Request('http://127.0.0.1:%d%s' % (self.port, INVOKE_PATH),
                                          data=json.dumps(payload).encode(), method='POST')
         started = time.monotonic()
+        for attempt in range(1, 4):
+            status, body = self._post(request, seconds)
+            # An invocation that arrives while the emulator still resets the previous runtime is refused at once
+            # (Sandbox.Failure, ErrGateCanceled); Lambda would hold it until the environment is ready: so do we.
+            refused = isinstance(body, dict) and 'ErrGateCanceled' in str(body.get('errorMessage', ''))
+            if not refused or attempt == 3:
+                break
+            time.sleep(0.5 * attempt)
+        return time.monotonic() - started, status, body
+
+    def _post(self, request, seconds):
         try:
             with urllib.request.urlopen(request, timeout=seconds or self.timeout + 120) as response:
                 status, raw = response.status, response.read()
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()
-        took = time.monotonic() - started
         try:
-            body = json.loads(raw)
+            return status, json.loads(raw)
         except ValueError:
-            body = raw.decode(errors='replace')
-        return took, status, body
+            return status, raw.decode(errors='replace')
 
     def exec(self, *command):
         """A command inside the running container as its user, without the function's LD_PRELOAD (so that
