@@ -4,7 +4,7 @@
 # CLM_JOBS at a time (default: the number of cores), each once the stages it needs have passed; a failing stage
 # does not stop the others, but the stages that need it do not run. Each stage's output is printed whole when it
 # ends; every minute a line tells which stages are running and what each printed last. The exit status says
-# whether all passed.
+# whether all passed. The summary gives each stage's time and the critical path (test/tools/critical-path.sh).
 #
 #   bash test/run-all.sh [STAGE...]     only these stages, and the stages they need
 set -uo pipefail
@@ -42,6 +42,7 @@ heartbeat_pid=$!
 trap 'kill "$heartbeat_pid" 2>/dev/null; rm -rf "$CLM_STAGE_LOGS"' EXIT
 
 # The stages write "started" lines to descriptor 3, which make leaves alone, so they show at once.
+stages_start=$(date +%s)
 make --no-print-directory -k -j"$jobs" -O -f test/stages.mk "${asked[@]}" 3>&1
 
 echo
@@ -57,6 +58,7 @@ for name in "${stages[@]}"; do
     failed+=("$name")
   fi
 done
+bash test/tools/critical-path.sh test/stages.mk "$CLM_STAGE_LOGS" "$stages_start"
 [ ${#failed[@]} -eq 0 ] || echo "failed stages: ${failed[*]}"
 echo "stages: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]
