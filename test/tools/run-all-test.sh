@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Stage run-all-summary: test/tools/critical-path.sh, which run-all's summary ends with, on made-up stage logs
-# whose critical path is known: the chain goes back through the prerequisite that ended last (not the first
-# listed, not one that did not run), a failed stage is a link like any other, an order-only prerequisite
-# counts, and the waits for a job slot are told.
+# Stage run-all-tools: what test/run-all.sh runs around the stages, on made-up stages.
+# test/tools/critical-path.sh (the summary's last lines), on stage logs whose critical path is known: the chain
+# goes back through the prerequisite that ended last (not the first listed, not one that did not run), a failed
+# stage is a link like any other, an order-only prerequisite counts, and the waits for a job slot are told.
+# test/tools/stage-order.sh (the order make gets the stages in): longest chain first, not longest stage first.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d "${TMPDIR:-/tmp}/critical-path-test.XXXXXX")
@@ -15,6 +16,11 @@ stage() { echo $((1000 + $2)) >"$work/$1.start"; echo "${4:-passed} $3" >"$work/
 expect() {
   local what=$1 want=$2 got
   got=$(bash "$here/critical-path.sh" "$work/stages.mk" "$work" 1000 2>&1)
+  judge "$what" "$want" "$got"
+}
+
+judge() {
+  local what=$1 want=$2 got=$3
   if [ "$got" = "$want" ]; then
     passed=$((passed + 1)); echo "ok - $what"
   else
@@ -68,5 +74,11 @@ critical path: 15 s, of which 10 s in its stages and 5 s waiting for a job slot"
 rm "$work"/*.start "$work"/*.result
 expect "no stage ran" "critical path: no stage ran"
 
-echo "run-all-summary: $passed passed, $failed failed"
+# The stages above: last (50 s) needs quick (20 s) and slow (200 s); after (400 s) needs construct (100 s).
+printf '%s\n' '# seconds' 'layer 30' 'construct 100' 'slow 200  # a comment' 'quick 20' 'last 50' 'after 400' >"$work/times"
+judge "longest chain first: construct (500 s with after) before layer (280 s); one not listed counts 60 s" \
+  "$(printf '%s\n' construct after layer slow quick unasked last)" \
+  "$(bash "$here/stage-order.sh" "$work/stages.mk" "$work/times" 2>&1)"
+
+echo "run-all-tools: $passed passed, $failed failed"
 [ "$failed" = 0 ]
