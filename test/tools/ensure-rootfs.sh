@@ -110,7 +110,7 @@ mirror() {
 # suite's is valid for a week only, and a mirror may serve an older one; debootstrap checked none either), and
 # dpkg without fsync (a scratch filesystem: the -gcc copies install with it too).
 build() {
-  local work=$1 url start merged_usr=()
+  local work=$1 url start merged_usr=() native_python_root=
   url=$(mirror) || return 1
   # A merged /usr (/bin -> usr/bin), as debootstrap makes it: bullseye's packages do not make one, so the links
   # come first (lib64 too on amd64); bookworm's do with usrmerge (and perl), unless usr-is-merged says it is done,
@@ -120,6 +120,7 @@ build() {
                 ln -s usr/\$d \"\$1/\$d\" && mkdir -p \"\$1/usr/\$d\" || exit 1; done") ;;
     bookworm) merged_usr=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr) ;;
   esac
+  [ "$arch" = "$host_arch" ] || native_python_root=$(bash "$0" "$suite-$host_arch") || return 1
   start=$(date +%s)
   log "building $name into $work (mmdebstrap $suite $arch)"
   # mmdebstrap mounts /proc, /sys and /dev inside the target; a private mount namespace guarantees that none
@@ -129,9 +130,63 @@ build() {
     mmdebstrap --mode=root --variant=minbase --architectures="$arch" --include="$packages" \
       --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --skip=check/qemu \
       --aptopt='Acquire::Check-Valid-Until "false"' --dpkgopt=force-unsafe-io "${merged_usr[@]+"${merged_usr[@]}"}" \
-      "$suite" "$work" "$url" >&2 || return 1
+      ${native_python_root:+--essential-hook="$defer_byte_code"} "$suite" "$work" "$url" >&2 || return 1
+  [ -z "$native_python_root" ] || compile_byte_code "$work" "$native_python_root" || return 1
   printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
   log "built $name in $(($(date +%s) - start)) s"
+}
+
+# Python byte code of a foreign filesystem is compiled natively. Debian's packages compile it when they are
+# configured (python3.X's postinst runs py_compile.py on the standard library, dh_python3's run py3compile on their
+# modules), which under qemu is an emulated interpreter compiling a thousand files. Byte code does not depend on
+# the architecture, and the same Debian release has the same interpreter for the host's: so in the essential hook
+# (before apt installs Python) py_compile.py of each version apt will install is diverted and an empty one takes its
+# place, which makes those steps no-ops, and py3compile is diverted so that dh_python3's snippets skip it. After the
+# install both come back and the host's architecture's filesystem of the suite compiles the same files with the
+# same interpreter: the standard library with its own version, the modules of dist-packages and
+# /usr/share/python3 with each supported version, as py3compile would.
+# shellcheck disable=SC2016 # expanded by the hook's shell
+defer_byte_code='set -e
+versions=$(APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get install --simulate --no-install-recommends '"${packages//,/ }"' |
+  sed -n "s/^Inst libpython\(3\.[0-9]*\)-minimal[: ].*/\1/p")
+[ -n "$versions" ]
+for v in $versions; do
+  chroot "$1" dpkg-divert --quiet --local --rename --divert "/usr/lib/python$v/py_compile.py.clm-native" --add "/usr/lib/python$v/py_compile.py"
+  mkdir -p "$1/usr/lib/python$v"
+  : >"$1/usr/lib/python$v/py_compile.py"
+done
+chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/bin/py3compile.clm-native --add /usr/bin/py3compile'
+
+compile_byte_code() {
+  local root=$1 native=$2 diverted version supported
+  diverted=$(chroot "$root" dpkg-divert --list | sed -n 's/^local diversion of \(.*\) to .*\.clm-native$/\1/p') || return 1
+  for file in $diverted; do
+    if [ "$file" != /usr/bin/py3compile ]; then rm -f "$root$file" || return 1; fi
+    chroot "$root" dpkg-divert --quiet --local --rename --remove "$file" || return 1
+  done
+  supported=$(sed -n 's/^supported-versions *= *//p' "$root/usr/share/python3/debian_defaults" | tr -d ' ' | tr , ' ')
+  # The filesystem is bound at /mnt of the native one in a namespace of its own, so the byte code names the
+  # paths it has inside (/usr/lib/...), as when it compiles itself.
+  for version in $(printf '%s\n' $diverted | sed -n 's|^/usr/lib/python\(3\.[0-9]*\)/py_compile.py$|\1|p'); do
+    [ -x "$native/usr/bin/python$version" ] || { log "no python$version in $native"; return 1; }
+    {
+      find "$root/usr/lib/python$version" -name '*.py' -printf "/usr/lib/python$version/%P\n"
+      case " $supported " in
+        *" python$version "*) find "$root/usr/lib/python3/dist-packages" "$root/usr/share/python3" -name '*.py' \
+          -printf '%p\n' 2>/dev/null | sed "s|^$root||" ;;
+      esac
+    } | unshare --mount --propagation private -- bash -c '
+      mount --bind "$1" "$2/mnt" && exec chroot "$2" env -i python"$3" -E -S -W ignore -c "
+import py_compile, sys
+failed = 0
+for name in sys.stdin.read().splitlines():
+    try:
+        py_compile.compile(\"/mnt\" + name, dfile=name, doraise=True)
+    except py_compile.PyCompileError:
+        failed += 1  # as in Debian, whose maintainer scripts leave such files (test data) out
+print(\"python%s: byte code compiled natively, %d files left as source (syntax errors)\" % (sys.argv[1], failed))
+" "$3"' compile "$root" "$native" "$version" >&2 || return 1
+  done
 }
 
 # The -gcc variant: a copy of the base filesystem with gcc installed by its own apt (through qemu for arm64).
