@@ -4,7 +4,8 @@
 # CLM_JOBS at a time (default: the number of cores), each once the stages it needs have passed; a failing stage
 # does not stop the others, but the stages that need it do not run. Each stage's output is printed whole when it
 # ends; every minute a line tells which stages are running and what each printed last. The exit status says
-# whether all passed.
+# whether all passed. The stages with the longest chains start first (test/tools/stage-order.sh); the summary gives
+# each stage's time and the critical path of the run (test/tools/critical-path.sh).
 #
 #   bash test/run-all.sh [STAGE...]     only these stages, and the stages they need
 set -uo pipefail
@@ -41,8 +42,16 @@ heartbeat &
 heartbeat_pid=$!
 trap 'kill "$heartbeat_pid" 2>/dev/null; rm -rf "$CLM_STAGE_LOGS"' EXIT
 
+# make starts the goals in the order given: the longest chains first (test/tools/stage-order.sh).
+goals=()
+while read -r name; do
+  [[ " ${asked[*]} " == *" $name "* ]] && goals+=("$name")
+done < <(bash test/tools/stage-order.sh test/stages.mk test/stage-times.txt)
+[ ${#goals[@]} = ${#asked[@]} ] || { echo "run-all: test/tools/stage-order.sh left stages out" >&2; exit 2; }
+
 # The stages write "started" lines to descriptor 3, which make leaves alone, so they show at once.
-make --no-print-directory -k -j"$jobs" -O -f test/stages.mk "${asked[@]}" 3>&1
+stages_start=$(date +%s)
+make --no-print-directory -k -j"$jobs" -O -f test/stages.mk "${goals[@]}" 3>&1
 
 echo
 echo "=============== summary (CLM_JOBS=$jobs, $SECONDS s in all)"
@@ -57,6 +66,7 @@ for name in "${stages[@]}"; do
     failed+=("$name")
   fi
 done
+bash test/tools/critical-path.sh test/stages.mk "$CLM_STAGE_LOGS" "$stages_start"
 [ ${#failed[@]} -eq 0 ] || echo "failed stages: ${failed[*]}"
 echo "stages: $passed passed, ${#failed[@]} failed"
 [ ${#failed[@]} -eq 0 ]

@@ -87,7 +87,7 @@ def check_machine():
         print('      function runtime %s x86_64 -> %s' % (runtime, where), flush=True)
     else:
         print('      no Python %s under %s/versions: the function runs as %s on a Debian 11 root filesystem '
-              '(glibc 2.31, its Python 3.9), built once with debootstrap (several minutes, progress below)'
+              '(glibc 2.31, its Python 3.9), built once with mmdebstrap (a minute or two, progress below)'
               % ('/'.join(r[len('python'):] for r in invoker.HOST_RUNTIMES), invoker.PYENV, runtime), flush=True)
     cc = compiler()
     print('      shm_redirect.so will be compiled with %s' % (

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the local invoker needs on a Debian machine, once: the sandbox's tools (unshare, setpriv,
-# chroot, mkfs.ext4, a loop device) and pytest. Root filesystems, qemu and debootstrap come with
+# chroot, mkfs.ext4, a loop device) and pytest. Root filesystems, qemu and mmdebstrap come with
 # test/tools/ensure-rootfs.sh on first use; awslambdaric comes from PyPI into the cache (invoker.py), aws-lambda-rie
 # from AWS_LAMBDA_RIE, PATH, go install into the cache or ../shared/tools (rie.py).
 # --sandbox-only: not pytest nor the Pythons of the host runtimes (the demos run no pytest, and report a function

@@ -12,7 +12,7 @@ passed=0 failed=0 failures=()
 
 die() { echo "$stage: $*" >&2; exit 2; }
 
-[ "$(id -u)" = 0 ] || die "needs root (mount namespaces, chroot, debootstrap)"
+[ "$(id -u)" = 0 ] || die "needs root (mount namespaces, chroot, mmdebstrap)"
 
 stage_usage() {
   cat <<USAGE

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage: the arm64 library on arm64 Debian 11 (glibc 2.31) and 12 (glibc 2.36) root filesystems, run through
-# qemu-user (binfmt_misc) inside the Lambda-like sandbox. Needs: gcc-aarch64-linux-gnu, and debootstrap,
+# qemu-user (binfmt_misc) inside the Lambda-like sandbox. Needs: gcc-aarch64-linux-gnu, and mmdebstrap,
 # qemu-user-static, binfmt-support (the last three installed by test/tools/ensure-rootfs.sh).
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, as Lambda's user with a read-only root, in bullseye-arm64 (glibc 2.31) and bookworm-arm64 (2.36):

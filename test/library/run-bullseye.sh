@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stage: the x86_64 library on glibc 2.31 (Debian 11), the ABI generation of Lambda's AL2 runtimes, inside
-# the Lambda-like sandbox. Needs: debootstrap (installed by test/tools/ensure-rootfs.sh), gcc.
+# the Lambda-like sandbox. Needs: mmdebstrap (installed by test/tools/ensure-rootfs.sh), gcc.
 source "$(dirname "$0")/common.sh"
 parse_args "Checks, in a bullseye-amd64 root filesystem (glibc 2.31), as Lambda's user with a read-only root:
   build        layer/build.sh (skipped with --lib)

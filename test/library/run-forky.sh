@@ -2,7 +2,7 @@
 # Stage: Lambda's newest Python runtime, python3.14 (the first whose default start method on Linux is
 # forkserver), on the newest glibc at hand, 2.43 (Debian forky), x86_64, inside the Lambda-like sandbox; the
 # library also built there by gcc 16. python3.15, not yet a Lambda runtime, is run and reported, never failed.
-# Needs: debootstrap (installed by test/tools/ensure-rootfs.sh), gcc.
+# Needs: mmdebstrap (installed by test/tools/ensure-rootfs.sh), gcc.
 #
 # CPython's own multiprocessing suites are compared with a native run of the same interpreter (a /dev/shm, no
 # library): the counts must be equal. The native counts depend only on the root filesystem, so they are kept

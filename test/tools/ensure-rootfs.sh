@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prints the path of a ready Debian root filesystem, building it with debootstrap on first use.
+# Prints the path of a ready Debian root filesystem, building it with mmdebstrap on first use.
 #
 #   test/tools/ensure-rootfs.sh SUITE-ARCH[-gcc]  SUITE: bullseye (glibc 2.31) | bookworm (glibc 2.36) |
 #                                                  forky (glibc 2.43, python3.14 and python3.15)
@@ -9,9 +9,9 @@
 #
 # Root filesystems live in ${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}/rootfs/NAME, never in the
 # repository. A build goes into a temporary directory that is renamed into place only once complete, so an
-# interrupted build is never mistaken for a ready one; a stamp file records what was asked for, and a
-# filesystem whose stamp differs from today's request is rebuilt. The mirror is the one apt already uses
-# (override with CLM_DEBIAN_MIRROR). Progress goes to stderr; stdout carries only the path.
+# interrupted build is never mistaken for a ready one; a stamp file records what made it (suite, architecture,
+# packages and a hash of this script), and a filesystem whose stamp differs from today's is rebuilt. The mirror
+# is the one apt already uses (override with CLM_DEBIAN_MIRROR). Progress goes to stderr; stdout: the path.
 set -euo pipefail
 
 die() { echo "rootfs: $*" >&2; exit 2; }
@@ -27,7 +27,7 @@ suite=${base_name%-*} arch=${base_name##*-}
 case "$suite" in bullseye|bookworm|forky) ;; *) die "unknown suite in '$name' (bullseye, bookworm or forky)" ;; esac
 case "$arch" in amd64|arm64) ;; *) die "unknown architecture in '$name' (amd64 or arm64)" ;; esac
 [ "$base_name" = "$suite-$arch" ] || die "expected SUITE-ARCH or SUITE-ARCH-gcc, got '$name'"
-[ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, binfmt_misc)"
+[ "$(id -u)" = 0 ] || die "needs root (mmdebstrap, chroot, binfmt_misc)"
 
 # What the tests need inside: Python with pytest for the multiprocessing suite, and libc6-dev so that the C
 # tests can be compiled on the host against this filesystem's own glibc (--sysroot) instead of the host's.
@@ -36,10 +36,12 @@ packages=python3,python3-pytest,libc6-dev
 # one, each with CPython's own test package for its multiprocessing suites.
 [ "$suite" != forky ] ||
   packages=$packages,python3.14,python3.15,libpython3.14-testsuite,libpython3.15-testsuite
-stamp_text="format 1
+# The builder is part of what made a filesystem: a change to this script rebuilds them all, and nothing else does.
+stamp_text="format 2
 suite $suite
 arch $arch
-packages $packages"
+packages $packages
+builder $(sha256sum <"$0" | cut -c1-16)"
 if [ "$name" != "$base_name" ]; then
   # The base filesystem is made (or found) first; its stamp is part of this one, so a rebuilt base rebuilds
   # this too.
@@ -58,10 +60,6 @@ stamp=.cdk-lambda-multiprocessing-rootfs
 ready() { [ -f "$target/$stamp" ] && [ "$(cat "$target/$stamp")" = "$stamp_text" ]; }
 
 host_arch=$(dpkg --print-architecture)
-
-# A debootstrap older than the suite has no script for it; the unstable one (sid) makes any later suite.
-script=()
-[ -e "/usr/share/debootstrap/scripts/$suite" ] || script=(/usr/share/debootstrap/scripts/sid)
 
 # apt waits for a dpkg lock held by someone else instead of failing at once.
 apt_install() {
@@ -105,28 +103,90 @@ mirror() {
 }
 
 # Called as an if-condition, where errexit is off: every step checks its own status.
+# mmdebstrap, not debootstrap: apt resolves and downloads everything at once (in parallel), and dpkg installs
+# the essential set in one call and the rest in one apt run, where debootstrap calls dpkg package by package;
+# under qemu, where every dpkg call and every maintainer script is emulated, that is most of the time.
+# Its sources.list, apt and dpkg settings stay in the filesystem: no Release file date check (a testing
+# suite's is valid for a week only, and a mirror may serve an older one; debootstrap checked none either), and
+# dpkg without fsync (a scratch filesystem: the -gcc copies install with it too).
 build() {
-  local work=$1 url start
+  local work=$1 url start merged_usr=() native_python_root=
   url=$(mirror) || return 1
+  # A merged /usr (/bin -> usr/bin), as debootstrap makes it: bullseye's packages do not make one, so the links
+  # come first (lib64 too on amd64); bookworm's do with usrmerge (and perl), unless usr-is-merged says it is done,
+  # which mmdebstrap's hook installs after making the links; forky's base-files ships the links.
+  case "$suite" in
+    bullseye) merged_usr=(--setup-hook="for d in bin sbin lib $([ "$arch" != amd64 ] || echo lib64); do
+                ln -s usr/\$d \"\$1/\$d\" && mkdir -p \"\$1/usr/\$d\" || exit 1; done") ;;
+    bookworm) merged_usr=(--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr) ;;
+  esac
+  [ "$arch" = "$host_arch" ] || native_python_root=$(bash "$0" "$suite-$host_arch") || return 1
   start=$(date +%s)
-  log "building $name into $work (debootstrap $suite $arch; this takes a while)"
-  # debootstrap mounts /proc and /sys inside the target; a private mount namespace guarantees that none of
-  # those mounts outlives the build, even when it fails half-way.
-  if [ "$arch" = "$host_arch" ]; then
-    unshare --mount --propagation private -- \
-      debootstrap --variant=minbase --arch="$arch" --include="$packages" "$suite" "$work" "$url" \
-      "${script[@]+"${script[@]}"}" >&2 || return 1
-  else
-    unshare --mount --propagation private -- bash -c '
-      set -e
-      debootstrap --foreign --variant=minbase --arch="$1" --include="$2" "$3" "$4" "$5" ${6:+"$6"}
-      chroot "$4" /debootstrap/debootstrap --second-stage' \
-      ensure "$arch" "$packages" "$suite" "$work" "$url" "${script[@]+"${script[@]}"}" >&2 || return 1
-  fi
-  # Downloaded .deb files are not needed once installed.
-  rm -rf "$work/var/cache/apt/archives/"*.deb || return 1
+  log "building $name into $work (mmdebstrap $suite $arch)"
+  # mmdebstrap mounts /proc, /sys and /dev inside the target; a private mount namespace guarantees that none
+  # of those mounts outlives the build, even when it fails half-way. The check for a working emulator needs
+  # arch-test; ensure_binfmt did it.
+  unshare --mount --propagation private -- \
+    mmdebstrap --mode=root --variant=minbase --architectures="$arch" --include="$packages" \
+      --keyring=/usr/share/keyrings/debian-archive-keyring.gpg --skip=check/qemu \
+      --aptopt='Acquire::Check-Valid-Until "false"' --dpkgopt=force-unsafe-io "${merged_usr[@]+"${merged_usr[@]}"}" \
+      ${native_python_root:+--essential-hook="$defer_byte_code"} "$suite" "$work" "$url" >&2 || return 1
+  [ -z "$native_python_root" ] || compile_byte_code "$work" "$native_python_root" || return 1
   printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
   log "built $name in $(($(date +%s) - start)) s"
+}
+
+# Python byte code of a foreign filesystem is compiled natively. Debian's packages compile it when they are
+# configured (python3.X's postinst runs py_compile.py on the standard library, dh_python3's run py3compile on their
+# modules), which under qemu is an emulated interpreter compiling a thousand files. Byte code does not depend on
+# the architecture, and the same Debian release has the same interpreter for the host's: so in the essential hook
+# (before apt installs Python) py_compile.py of each version apt will install is diverted and an empty one takes its
+# place, which makes those steps no-ops, and py3compile is diverted so that dh_python3's snippets skip it. After the
+# install both come back and the host's architecture's filesystem of the suite compiles the same files with the
+# same interpreter: the standard library with its own version, the modules of dist-packages and
+# /usr/share/python3 with each supported version, as py3compile would.
+# shellcheck disable=SC2016 # expanded by the hook's shell
+defer_byte_code='set -e
+versions=$(APT_CONFIG=$MMDEBSTRAP_APT_CONFIG apt-get install --simulate --no-install-recommends '"${packages//,/ }"' |
+  sed -n "s/^Inst libpython\(3\.[0-9]*\)-minimal[: ].*/\1/p")
+[ -n "$versions" ]
+for v in $versions; do
+  chroot "$1" dpkg-divert --quiet --local --rename --divert "/usr/lib/python$v/py_compile.py.clm-native" --add "/usr/lib/python$v/py_compile.py"
+  mkdir -p "$1/usr/lib/python$v"
+  : >"$1/usr/lib/python$v/py_compile.py"
+done
+chroot "$1" dpkg-divert --quiet --local --rename --divert /usr/bin/py3compile.clm-native --add /usr/bin/py3compile'
+
+compile_byte_code() {
+  local root=$1 native=$2 diverted version supported
+  diverted=$(chroot "$root" dpkg-divert --list | sed -n 's/^local diversion of \(.*\) to .*\.clm-native$/\1/p') || return 1
+  for file in $diverted; do
+    if [ "$file" != /usr/bin/py3compile ]; then rm -f "$root$file" || return 1; fi
+    chroot "$root" dpkg-divert --quiet --local --rename --remove "$file" || return 1
+  done
+  supported=$(sed -n 's/^supported-versions *= *//p' "$root/usr/share/python3/debian_defaults" | tr -d ' ' | tr , ' ')
+  # The filesystem is bound at /mnt of the native one in a namespace of its own, so the byte code names the
+  # paths it has inside (/usr/lib/...), as when it compiles itself.
+  for version in $(printf '%s\n' $diverted | sed -n 's|^/usr/lib/python\(3\.[0-9]*\)/py_compile.py$|\1|p'); do
+    [ -x "$native/usr/bin/python$version" ] || { log "no python$version in $native"; return 1; }
+    {
+      find "$root/usr/lib/python$version" -name '*.py' -printf "/usr/lib/python$version/%P\n"
+      case " $supported " in
+        *" python$version "*) find "$root/usr/lib/python3/dist-packages" "$root/usr/share/python3" -name '*.py' \
+          -printf '%p\n' 2>/dev/null | sed "s|^$root||" ;;
+      esac
+    } | unshare --mount --propagation private -- bash -c '
+      mount --bind "$1" "$2/mnt" && exec chroot "$2" env -i python"$3" -E -S -W ignore -c "
+import py_compile, sys
+failed = 0
+for name in sys.stdin.read().splitlines():
+    try:
+        py_compile.compile(\"/mnt\" + name, dfile=name, doraise=True)
+    except py_compile.PyCompileError:
+        failed += 1  # as in Debian, whose maintainer scripts leave such files (test data) out
+print(\"python%s: byte code compiled natively, %d files left as source (syntax errors)\" % (sys.argv[1], failed))
+" "$3"' compile "$root" "$native" "$version" >&2 || return 1
+  done
 }
 
 # The -gcc variant: a copy of the base filesystem with gcc installed by its own apt (through qemu for arm64).
@@ -141,9 +201,8 @@ build_with_gcc() {
   unshare --mount --propagation private -- bash -c '
     set -e
     mount -t proc proc "$1/proc"
-    # A testing suite (forky) has a Release file valid for a week only, and a mirror may serve an older one;
-    # debootstrap, which made the base, does not check that either.
-    chroot "$1" apt-get -qq -o Acquire::Check-Valid-Until=false update
+    # (no Release file date check: the base has that setting from mmdebstrap)
+    chroot "$1" apt-get -qq update
     DEBIAN_FRONTEND=noninteractive chroot "$1" apt-get install -y -qq --no-install-recommends $2 >/dev/null
     chroot "$1" apt-get clean' ensure "$work" "$extra_packages" >&2 || return 1
   printf '%s\n' "$stamp_text" >"$work/$stamp" || return 1
@@ -161,7 +220,7 @@ relink_absolute_symlinks() {
 }
 
 mkdir -p "$cache"
-command -v debootstrap >/dev/null || apt_install debootstrap
+command -v mmdebstrap >/dev/null || apt_install mmdebstrap
 if [ "$arch" != "$host_arch" ]; then
   [ "$arch" = arm64 ] || die "building $arch on a $host_arch host is not supported"
   ensure_binfmt
@@ -178,7 +237,6 @@ if ! ready; then
   chmod 755 "$work"
   if [ "$name" != "$base_name" ]; then builder=build_with_gcc; else builder=build; fi
   if ! "$builder" "$work"; then
-    [ ! -f "$work/debootstrap/debootstrap.log" ] || tail -n 30 "$work/debootstrap/debootstrap.log" >&2
     rm -rf "$work"
     die "building $name failed"
   fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prints the name of a podman image that stands in for AWS's Lambda base image public.ecr.aws/lambda/python:TAG
-# for ARCH, building it on first use. Registries are unreachable here, so it starts from a debootstrapped root
+# for ARCH, building it on first use. Registries are unreachable here, so it starts from a Debian root
 # filesystem (test/tools/ensure-rootfs.sh, imported by test/tools/podman/ensure-image.sh) and adds what AWS's image adds:
 # the runtime interface client (awslambdaric from PyPI) in /var/runtime, aws-lambda-rie, an entrypoint that runs
 # the emulator when AWS_LAMBDA_RUNTIME_API is unset, pip, AWS's environment and WORKDIR /var/task.
