@@ -23,6 +23,8 @@ static atomic_int append_pid;
 static char leaf[24];
 static atomic_int lock; /* appends and compaction of this process's threads */
 static size_t compact_at = COMPACT_MIN;
+static char last[NAME_MAX + 48]; /* this process's last entry: the same again is not repeated */
+static int last_pid;
 
 unsigned long long record_generation(int fd)
 {
@@ -133,6 +135,14 @@ static void keep_named(void *ctx, const struct record_entry *e)
     struct stat st;
     if (sys_fstatat(c->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != e->ino)
         return;
+    if (e->gen) { /* a number reused by a later file (ext4 reuses them at once) */
+        int fd = sys_openat(c->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+        int same = fd >= 0 && record_generation(fd) == e->gen;
+        if (fd >= 0)
+            close(fd);
+        if (!same)
+            return;
+    }
     char *p = num_put(c->out + c->len, e->ino);
     *p++ = ' ';
     p = num_put(p, e->gen);
@@ -180,8 +190,11 @@ void record_add(int fd, const char *name)
         p[n] = '\0';
         n = (size_t)(p + n + 1 - entry);
         pidlock_take(&lock);
-        int rec = own_append_fd();
+        int self = (int)syscall(SYS_getpid);
+        int rec = last_pid == self && memcmp(last, entry, n) == 0 ? -1 : own_append_fd();
         if (rec >= 0) {
+            memcpy(last, entry, n);
+            last_pid = self;
             int locked = range_lock(rec, F_RDLCK) == 0;
             long written = syscall(SYS_write, rec, entry, n);
             off_t end = written > 0 ? (off_t)syscall(SYS_lseek, rec, 0, SEEK_CUR) : 0;

@@ -173,6 +173,9 @@ if [ -z "$rootfs" ]; then
     logs="$logs $work/noproc.log $work/ramfs.log"
     # Real programs (coreutils, python3) are the host's: only for its own architecture.
     if [ -z "$emu" ]; then
+        $sandbox "$@" --tmp-image 8 -- env LD_PRELOAD="$preload" python3 "$repo/test/library/python/full_disk.py" \
+            >"$work/full-disk-python.log" 2>&1 || status=$?
+        logs="$logs $work/full-disk-python.log"
         $sandbox "$@" -- sh "$layer/test/programs.sh" "$preload" >"$work/programs.log" 2>&1 || status=$?
         logs="$logs $work/programs.log"
     fi
