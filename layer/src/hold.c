@@ -13,10 +13,6 @@ void hold_fd(int fd)
 
 int hold_named(int fd, int dirfd, const char *at, int follow, struct stat *st)
 {
-    if (sys_fstat(fd, st) != 0)
-        return -1;
-    if (!S_ISREG(st->st_mode))
-        return 1;
     /* Blocking: the only other LOCK_EX on these files is a reclaimer's,
        held for an fstatat and an unlinkat (or a program's that does not
        have the library, as with any flock).  Applications' own flock calls
@@ -24,6 +20,8 @@ int hold_named(int fd, int dirfd, const char *at, int follow, struct stat *st)
     hold_fd(fd);
     if (sys_fstat(fd, st) != 0)
         return -1;
+    if (!S_ISREG(st->st_mode))
+        return 1; /* a directory, a FIFO: locked, harmlessly, and never reclaimed by name */
     /* A reclaimer unlinks only under LOCK_EX: with ours held, a link count
        of 1 is our name's for as long as we hold it. */
     if (st->st_nlink == 1)

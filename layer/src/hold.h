@@ -14,8 +14,7 @@
    absolute path with AT_FDCWD, followed like the open followed it), and
    fills ST.  1: held, and AT still names FD's file; 0: a reclaim removed
    it between the open and the lock, and the caller opens again (as if it
-   came after the reclaim); -1 with errno.  Not a regular file: 1, no
-   lock. */
+   came after the reclaim); -1 with errno.  Not a regular file: 1. */
 int hold_named(int fd, int dirfd, const char *at, int follow, struct stat *st);
 
 /* The shared lock on FD, a file not yet named (a semaphore's draft). */

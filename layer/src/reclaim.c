@@ -216,11 +216,11 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
     return 0;
 }
 
-/* Less than a quarter of the file system free. */
+/* Less than an eighth of the file system free. */
 static int short_of_space(int dirfd)
 {
     struct statfs fs;
-    return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / 4;
+    return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / 8;
 }
 
 static int pass(const struct shm_target *t, int dirfd, int force, const char *why)

@@ -205,7 +205,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         va_end(ap);
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if (shm_dir_ready(t) != 0)
             return SEM_FAILED;
         debug_op(t, "sem_open", name, path);
     }
@@ -213,11 +213,17 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     const char *at = object_at(t, path, &dirfd);
 
     int creating = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-    for (;;) {
+    if (t->redirect && creating && shm_dir_ensure(t) != 0)
+        return SEM_FAILED; /* a creation checks the directory first: its draft needs it */
+    for (int reopened = 0;;) {
         if (!creating) {
             /* Like glibc: the caller's other flags pass through. */
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
             int fd = sys_openat(dirfd, at, flags, 0);
+            if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
+                at = object_at(t, path, &dirfd); /* the directory was removed and made again */
+                continue;
+            }
             if (fd >= 0 && t->redirect) {
                 struct stat st;
                 int held = hold_named(fd, dirfd, at, 0, &st);

@@ -21,7 +21,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         return -1;
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if (shm_dir_ready(t) != 0)
             return -1;
         debug_op(t, "shm_open", name, path);
     }
@@ -29,8 +29,12 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     const char *at = object_at(t, path, &dirfd);
     if (t->redirect && (oflag & O_CREAT))
         reclaim_if_due(t);
-    for (int made_room = 0;;) {
+    for (int made_room = 0, reopened = 0;;) {
         int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
+            at = object_at(t, path, &dirfd); /* the directory was removed and made again */
+            continue;
+        }
         /* glibc folds "names a directory" into the invalid-name error. */
         if (fd < 0 && errno == EISDIR)
             errno = EINVAL;
