@@ -485,6 +485,35 @@ static void grace(void)
     kill_group(&live);
 }
 
+/* Sixty live groups that opened (and map) one name a dead group made:
+   kept while any of them maps it, however many there are. */
+static void sixty_holders(void)
+{
+    enum { HOLDERS = 60 };
+    char name[64], cmd[96];
+    uniq(name, sizeof name, "sixty");
+    struct group maker = start1("hold", name);
+    char *sargs[] = { "serve", NULL };
+    struct group h[HOLDERS];
+    int opened = 0;
+    snprintf(cmd, sizeof cmd, "open %s", name);
+    for (int i = 0; i < HOLDERS; i++) {
+        h[i] = start(sargs, NULL, 0);
+        opened += strcmp(ask_line(&h[i], cmd), "ok") == 0;
+    }
+    kill_group(&maker);
+    check(opened == HOLDERS && touch(NULL) == 0 && present(name) != 0,
+          "%d live groups map a segment whose maker was killed: a new group's first use keeps it", opened);
+    for (int i = 0; i < HOLDERS - 1; i++)
+        kill_group(&h[i]);
+    char seg[PATH_MAX];
+    object_file(seg, sizeof seg, "", name);
+    check(touch(NULL) == 0 && raw_exists(seg), "... and still with only the last of them left");
+    kill_group(&h[HOLDERS - 1]);
+    touch(NULL);
+    check(present(name) == 0, "... and goes once the last is gone");
+}
+
 /* The registry's entries are reached with O_NOFOLLOW from a directory
    checked to be the user's: a planted symlink is never followed. */
 static void registry_symlinks(void)
@@ -606,6 +635,7 @@ int main(int argc, char **argv)
     zombie_group();
     crash_midway();
     grace();
+    sixty_holders();
     registry_symlinks();
     record_bounded();
     return finish();
