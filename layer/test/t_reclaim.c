@@ -419,8 +419,10 @@ static void crash_midway(void)
         pid_t r = spawn_helper(targs, NULL, 1, -1);
         usleep((useconds_t)delay_us);
         kill(r, SIGKILL);
-        killed[zombies++] = r; /* reaped only at the end */
-        usleep(20000);
+        /* Exited (an exiting process still holds its locks), not reaped: a zombie until the end. */
+        siginfo_t si;
+        waitid(P_PID, (id_t)r, &si, WEXITED | WNOWAIT);
+        killed[zombies++] = r;
         int now = count_left(dead, DEAD_OBJECTS, 0);
         if (now > 0 && now < left)
             midway++;

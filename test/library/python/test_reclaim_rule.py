@@ -98,7 +98,9 @@ def test_a_reclaimer_killed_at_any_point_holds_nothing_past_the_next_first_use(d
         reclaimer = subprocess.Popen([sys.executable, "-c", FIRST_USE], env=env, start_new_session=True)
         time.sleep(delay)
         reclaimer.send_signal(signal.SIGKILL)
-        zombies.append(reclaimer)  # not reaped before the check
+        # Exited (SIGKILL takes a moment, and an exiting process still holds its locks), not reaped: a zombie.
+        os.waitid(os.P_PID, reclaimer.pid, os.WEXITED | os.WNOWAIT)
+        zombies.append(reclaimer)
         delay *= 1.3
     assert python(FIRST_USE, env).returncode == 0
     assert os.listdir(directory) == []
