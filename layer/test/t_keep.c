@@ -162,20 +162,22 @@ static const char *run_command(char *cmd)
             _exit(read(p[0], &b, 1) == 1 ? 0 : 1);
         }
         close(p[0]);
+        /* The child has left the group: on a failure it exits (its parent
+           then exits too, and the test reads no reply), never to linger. */
         if (c < 0 || setsid() < 0)
-            return "error";
+            _exit(1);
         /* What a /proc scan cannot see: a non-dumpable process's maps. */
         prctl(PR_SET_DUMPABLE, 0);
         if (cmd[9] == '-' && cmd[10] == 'u' && setresuid(65534, 65534, 65534) != 0)
-            return "error";
+            _exit(1);
         if (cmd[9] == '-' && cmd[10] == 'n') {
             /* Its child, holding the mapping, is PID 1 of a namespace of its
                own; this process waits for it (the test kills both). */
             if (unshare(CLONE_NEWPID) != 0)
-                return "error";
+                _exit(1);
             pid_t g = fork();
             if (g < 0)
-                return "error";
+                _exit(1);
             if (g > 0) {
                 if (write(p[1], "x", 1) != 1)
                     _exit(1);
