@@ -159,7 +159,7 @@ $sandbox "$@" ${rootfs:+--read-only} -- env -i PATH=/usr/local/bin:/usr/bin:/bin
     >"$work/sandbox.log" 2>&1 || status=$?
 # A full /tmp (a small ext4 image) for the ENOSPC test.
 if [ -n "$emu" ]; then run="$emu -E LD_PRELOAD=$preload"; else run="env LD_PRELOAD=$preload"; fi
-$sandbox "$@" --tmp-image 8 -- env -i PATH=/usr/local/bin:/usr/bin:/bin SHMR_TEST_ENOSPC=1 \
+$sandbox "$@" --tmp-image 8 -- env -i PATH=/usr/local/bin:/usr/bin:/bin SHMR_TEST_ENOSPC=1 ${SHMR_TEST_QEMU:+SHMR_TEST_QEMU="$SHMR_TEST_QEMU"} \
     sh -c "cd /tmp && exec $run $at/bin/t_enospc" >"$work/enospc.log" 2>&1 || status=$?
 logs="$work/sandbox.log $work/enospc.log"
 if [ -z "$rootfs" ]; then
