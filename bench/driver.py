@@ -180,10 +180,9 @@ def benches(args):
         B.append(Bench(name, wl + [name, "1"], 1, 1, group="startup", variants=(NATIVE, BARE, FIX), once=True,
                        metrics=[Metric(name, title, "M instructions", False)]))
     modes = (("off", "reclaim off (`SHM_REDIRECT_RECLAIM=0`)"),
-             ("member", "reclaim on, group already claimed (every process of a runtime but its first)"),
-             ("leader", "reclaim on, first process of a new group (claims, scans, forgets dead claims)"))
-    leaderless = ("leaderless", "reclaim on, first of a new group, while another live group has lost its leader "
-                  "(a full /proc scan)")
+             ("member", "reclaim on, group's record already made (every process of a runtime but its first)"),
+             ("leader", "reclaim on, first process of a new group (makes its record, lists the registry)"))
+    leaderless = ("leaderless", "reclaim on, first of a new group, while another live group has lost its leader")
     B.append(Bench("reclaim_first_use", wl + ["reclaim_first_use", "{size}"], 200, 10, group="reclaim",
                    variants=(FIX,), metrics=[m for mode, title in modes + (leaderless,) for m in (
                        Metric(f"first_use_{mode}", title, "ms", False),

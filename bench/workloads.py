@@ -242,7 +242,9 @@ RECLAIM_MODES = ("off", "member", "leader")
 
 
 def first_use_launch(shm_ops, preload, mode):
-    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload}
+    # No grace: a dead group's objects go at the next new group's first use, which is what is measured.
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"} | {"LD_PRELOAD": preload,
+                                                                         "SHM_REDIRECT_RECLAIM_AFTER": "0"}
     if mode == "off":
         env["SHM_REDIRECT_RECLAIM"] = "0"
     return [shm_ops, "first-open"], env, mode == "leader"

@@ -1,6 +1,7 @@
 #include "names.h"
 
 #include "debug.h"
+#include "gate.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -59,7 +60,11 @@ int object_unlink(const char *op, const char *name, int sem)
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);
+    if (t->redirect)
+        gate_enter();
     int rc = sys_unlinkat(dirfd, at);
+    if (t->redirect)
+        gate_leave();
     if (rc < 0 && errno == EPERM)
         errno = EACCES;
     return rc;

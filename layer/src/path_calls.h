@@ -30,8 +30,9 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
    returns FAIL when the rewrite fails (errno set by shm_path), runs
    ON_PATH (statements that may use `path` and `p`, or nothing) once the
    path is rewritten, and returns FALLBACK, an expression that may use `p`,
-   when glibc has no NAME. */
-#define PATH_CALL_WITH(ret, fail, name, params, args, fallback, on_path)     \
+   when glibc has no NAME.  AFTER (statements that may use `p` and the
+   result `r`, or nothing) runs once the call is made. */
+#define PATH_CALL_WITH(ret, fail, name, params, args, fallback, on_path, after) \
     static _Atomic(void *) name##_next;                                       \
     static __attribute__((noinline, cold)) ret name##_rewrite params          \
     {                                                                         \
@@ -41,7 +42,9 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
             return fail;                                                      \
         on_path                                                               \
         __typeof__(name) *next = real_next(&name##_next, #name);              \
-        return next ? next args : fallback;                                   \
+        ret r = next ? next args : fallback;                                  \
+        after                                                                 \
+        return r;                                                             \
     }                                                                         \
     SHMR_EXPORT ret name params                                               \
     {                                                                         \
@@ -51,14 +54,18 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
     }
 
 #define PATH_CALL_OR(ret, fail, name, params, args, fallback)                 \
-    PATH_CALL_WITH(ret, fail, name, params, args, fallback, )
+    PATH_CALL_WITH(ret, fail, name, params, args, fallback, , )
 
 /* Like PATH_CALL, for calls that change the attributes of what PATH names:
    on the virtual /dev/shm itself the call answers ON_ROOT instead, an
    expression of the parameters (see virtual_root.h). */
 #define PATH_CALL_ROOT(ret, fail, name, params, args, on_root)                \
     PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),     \
-                   if (shm_is_root(path, p)) return on_root;)
+                   if (shm_is_root(path, p)) return on_root;, )
+
+/* Like PATH_CALL, running AFTER once the call is made (path_hold.h). */
+#define PATH_CALL_THEN(ret, fail, name, params, args, after)                  \
+    PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail), , after)
 
 /* For symbols every supported glibc has: ENOSYS should one be missing. */
 #define PATH_CALL(ret, fail, name, params, args) PATH_CALL_OR(ret, fail, name, params, args, (errno = ENOSYS, fail))

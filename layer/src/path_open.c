@@ -1,11 +1,13 @@
 /* Calls that open files or directories by path. */
 
 #include "path_calls.h"
+#include "path_hold.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 
 /* glibc's _FORTIFY_SOURCE entry points; their headers declare them only
    under fortification. */
@@ -39,7 +41,12 @@ static __attribute__((noinline, cold)) int open_rewrite(_Atomic(void *) *slot, c
         errno = ENOSYS;
         return -1;
     }
-    return at ? ((openat_fn *)next)(dirfd, p, flags, mode) : ((open_fn *)next)(p, flags, mode);
+    for (;;) {
+        int fd = at ? ((openat_fn *)next)(dirfd, p, flags, mode) : ((open_fn *)next)(p, flags, mode);
+        if (p == path || path_opened(p, fd, flags))
+            return fd;
+        close(fd); /* reclaimed between the open and the lock: open again, after it */
+    }
 }
 
 static inline int open_path(_Atomic(void *) *slot, const char *name, const char *path, int flags, mode_t mode)
@@ -93,15 +100,27 @@ SHMR_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     return openat_path(&openat64_next, "openat64", dirfd, path, flags, mode);
 }
 
-PATH_CALL(int, -1, __open_2, (const char *path, int flags), (p, flags))
-PATH_CALL(int, -1, __open64_2, (const char *path, int flags), (p, flags))
-PATH_CALL(int, -1, __openat_2, (int dirfd, const char *path, int flags), (dirfd, p, flags))
-PATH_CALL(int, -1, __openat64_2, (int dirfd, const char *path, int flags), (dirfd, p, flags))
-PATH_CALL(int, -1, creat, (const char *path, mode_t mode), (p, mode))
-PATH_CALL(int, -1, creat64, (const char *path, mode_t mode), (p, mode))
+/* These never retry: an open of a file being reclaimed is an open just
+   before its unlink, as with any unlink. */
+PATH_CALL_THEN(int, -1, __open_2, (const char *path, int flags), (p, flags), if (p != path) path_opened(p, r, flags);)
+PATH_CALL_THEN(int, -1, __open64_2, (const char *path, int flags), (p, flags), if (p != path) path_opened(p, r, flags);)
+PATH_CALL_THEN(int, -1, __openat_2, (int dirfd, const char *path, int flags), (dirfd, p, flags),
+               if (p != path) path_opened(p, r, flags);)
+PATH_CALL_THEN(int, -1, __openat64_2, (int dirfd, const char *path, int flags), (dirfd, p, flags),
+               if (p != path) path_opened(p, r, flags);)
+PATH_CALL_THEN(int, -1, creat, (const char *path, mode_t mode), (p, mode), if (p != path) path_opened(p, r, O_CREAT);)
+PATH_CALL_THEN(int, -1, creat64, (const char *path, mode_t mode), (p, mode), if (p != path) path_opened(p, r, O_CREAT);)
+
+/* fopen's modes "w" and "a" create. */
+static int fopen_flags(const char *mode)
+{
+    return mode && (mode[0] == 'w' || mode[0] == 'a') ? O_CREAT : 0;
+}
 
 /* glibc's fopen and opendir open the file internally, past any interposed
    open, so they need interposing themselves. */
-PATH_CALL(FILE *, NULL, fopen, (const char *path, const char *mode), (p, mode))
-PATH_CALL(FILE *, NULL, fopen64, (const char *path, const char *mode), (p, mode))
+PATH_CALL_THEN(FILE *, NULL, fopen, (const char *path, const char *mode), (p, mode),
+               if (r && p != path) path_opened(p, fileno(r), fopen_flags(mode));)
+PATH_CALL_THEN(FILE *, NULL, fopen64, (const char *path, const char *mode), (p, mode),
+               if (r && p != path) path_opened(p, fileno(r), fopen_flags(mode));)
 PATH_CALL(DIR *, NULL, opendir, (const char *path), (p))

@@ -1,6 +1,8 @@
 /* Calls that change or probe directory entries by path. */
 
 #include "path_calls.h"
+#include "path_hold.h"
+#include "gate.h"
 #include "virtual_root.h"
 
 #include <fcntl.h>
@@ -12,12 +14,24 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
-PATH_CALL(int, -1, unlink, (const char *path), (p))
+/* Unlinks, removals and renames in the redirect directory pass the
+   reclaim's gate (gate.h). */
+static int gated(const char *original, const char *p)
+{
+    if (p == original || !shm_prefix(original))
+        return 0;
+    gate_enter();
+    return 1;
+}
+
+PATH_CALL_WITH(int, -1, unlink, (const char *path), (p), (errno = ENOSYS, -1), int g = gated(path, p);,
+               if (g) gate_leave();)
 PATH_CALL(int, -1, access, (const char *path, int mode), (p, mode))
 PATH_CALL(int, -1, faccessat, (int dirfd, const char *path, int mode, int flags),
           (dirfd, p, mode, flags))
-PATH_CALL(int, -1, mkdir, (const char *path, mode_t mode), (p, mode))
-PATH_CALL(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, p, mode))
+PATH_CALL_THEN(int, -1, mkdir, (const char *path, mode_t mode), (p, mode), if (r == 0 && p != path) path_made(p);)
+PATH_CALL_THEN(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, p, mode),
+               if (r == 0 && p != path) path_made(p);)
 
 /* Python's shutil.copy chmods its destination; os.chown, os.truncate,
    os.utime and coreutils' chmod/truncate/touch -d/realpath/readlink -f
@@ -78,7 +92,13 @@ static __attribute__((noinline, cold)) int rmdir_rewrite(const char *path)
     char buf[PATH_MAX];
     const char *p = rewrite_busy("rmdir", path, buf, 1);
     __typeof__(rmdir) *next = real_next(&rmdir_next, "rmdir");
-    return !p ? -1 : next ? next(p) : enosys();
+    if (!p)
+        return -1;
+    int g = gated(path, p);
+    int r = next ? next(p) : enosys();
+    if (g)
+        gate_leave();
+    return r;
 }
 
 SHMR_EXPORT int rmdir(const char *path)
@@ -92,7 +112,13 @@ static __attribute__((noinline, cold)) int unlinkat_rewrite(int dirfd, const cha
     char buf[PATH_MAX];
     const char *p = rewrite_busy("unlinkat", path, buf, flags & AT_REMOVEDIR);
     __typeof__(unlinkat) *next = real_next(&unlinkat_next, "unlinkat");
-    return !p ? -1 : next ? next(dirfd, p, flags) : enosys();
+    if (!p)
+        return -1;
+    int g = gated(path, p);
+    int r = next ? next(dirfd, p, flags) : enosys();
+    if (g)
+        gate_leave();
+    return r;
 }
 
 SHMR_EXPORT int unlinkat(int dirfd, const char *path, int flags)
@@ -113,7 +139,13 @@ static __attribute__((noinline, cold)) int rename_rewrite(const char *from, cons
     const char *f = rewrite_busy("rename", from, fbuf, 1);
     const char *t = f ? rewrite_busy("rename", to, tbuf, 1) : NULL;
     __typeof__(rename) *next = real_next(&rename_next, "rename");
-    return !t ? -1 : next ? next(f, t) : enosys();
+    if (!t)
+        return -1;
+    int g = gated(to, t) || gated(from, f);
+    int r = next ? next(f, t) : enosys();
+    if (g)
+        gate_leave();
+    return r;
 }
 
 SHMR_EXPORT int rename(const char *from, const char *to)
@@ -128,7 +160,13 @@ static __attribute__((noinline, cold)) int renameat_rewrite(int fromfd, const ch
     const char *f = rewrite_busy("renameat", from, fbuf, 1);
     const char *t = f ? rewrite_busy("renameat", to, tbuf, 1) : NULL;
     __typeof__(renameat) *next = real_next(&renameat_next, "renameat");
-    return !t ? -1 : next ? next(fromfd, f, tofd, t) : enosys();
+    if (!t)
+        return -1;
+    int g = gated(to, t) || gated(from, f);
+    int r = next ? next(fromfd, f, tofd, t) : enosys();
+    if (g)
+        gate_leave();
+    return r;
 }
 
 SHMR_EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
@@ -148,7 +186,11 @@ static __attribute__((noinline, cold)) int renameat2_rewrite(int fromfd, const c
     __typeof__(renameat2) *next = real_next(&renameat2_next, "renameat2");
     if (!t)
         return -1;
-    return next ? next(fromfd, f, tofd, t, flags) : (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
+    int g = gated(to, t) || gated(from, f);
+    int r = next ? next(fromfd, f, tofd, t, flags) : (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
+    if (g)
+        gate_leave();
+    return r;
 }
 
 SHMR_EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)

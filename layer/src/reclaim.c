@@ -1,393 +1,243 @@
 /* Objects in the redirect directory outlive every process, as in /dev/shm;
    but /dev/shm empties at reboot, while Lambda keeps /tmp when it kills a
-   runtime (timeout, crash) and starts a new one.  Here an object is
-   removed once every process group that owns it is dead and no live
-   process maps it or holds it open.  docs/library.md states the rule.
+   runtime (timeout, crash) and starts a new one.  The rule (docs/library.md):
+   an object is removed only while nobody has it open or mapped (hold.h: the
+   reclaimer holds LOCK_EX on the very file it unlinks), only when the group
+   that made it is dead (record.h), and only once that group has been seen
+   dead for SHM_REDIRECT_RECLAIM_AFTER seconds, or at once when the file
+   system is short of space.
 
-   - Owners (owner.c): the group that creates a semaphore, sizes a shared
-     memory object, re-sizes it, or opens by name an object that has
-     owners.  Lambda and the Runtime Interface Emulator start each runtime
-     as a process group of its own and kill it as a group; fork, spawn and
-     forkserver workers and exec'd programs stay in it.
-   - Once per process group, the first of its processes to use the redirect
-     directory claims "<ns>.<pgid>" in the registry (registry.h): every
-     later process of the group pays three system calls and moves on.  The
-     claimer judges the groups the registry lists as owners (liveness.c);
-     only when one of them is dead does it list the directory, reading each
-     name's tags without opening it.  Candidates (all owners dead) go
-     through one look at what live processes map or hold open (holders.c);
-     each one left is moved into the registry, checked there (same inode,
-     owners still dead) and unlinked, or put back under its name if that is
-     still free.  Then the registry forgets the dead groups.
-   - Every doubt answers "alive", which only delays a reclaim.  A claimer
-     killed midway leaves dead objects that the next group's claimer finds,
-     and its dead groups still registered. */
+   A reclaim runs at a new group's first use, at a creation once a grace has
+   run out, and after ENOSPC.  It lists the registry: a live group's record
+   cannot be locked exclusively; a dead one's is retired, renamed
+   "d.<due>.<pgid>.<inode>"; a retired one that is due is read, and each of
+   its names that still names the recorded file goes if that file can be
+   locked exclusively.  The record goes once nothing of it is left.  A
+   reclaimer killed at any point holds nothing: its locks die with it, and
+   whatever it had not removed is still recorded for the next one. */
 
 #include "reclaim.h"
 
 #include "debug.h"
 #include "dirscan.h"
-#include "holders.h"
-#include "liveness.h"
+#include "gate.h"
 #include "num.h"
-#include "owner.h"
-#include "registry.h"
+#include "record.h"
+#include "shm_dir.h"
 #include "sys.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <stdlib.h>
+#include <stdatomic.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/statfs.h>
+#include <time.h>
 
-#ifndef RENAME_NOREPLACE
-#define RENAME_NOREPLACE (1 << 0)
-#endif
+#define TREE_DEPTH 16
 
-#define VERDICTS 1024 /* a power of two */
+static atomic_llong next_due; /* the earliest due of a retired record seen, or 0 */
 
-struct candidate {
-    size_t name; /* offset into names */
-    ino_t ino;
-    mode_t mode;
-};
-
-struct reclaimer {
+struct pass {
     const struct shm_target *t;
-    struct owner_env env;
-    pid_t self;
     int dirfd, regfd;
-    struct proc_view view;
-    struct {
-        pid_t pgid; /* 0: empty */
-        enum group_state state;
-    } verdict[VERDICTS];
-    int dead_owners; /* registered owner groups found dead */
-    int keep_owners; /* something of a dead group stays: keep them registered */
-    int stop;        /* removal impossible here (said once) */
-    unsigned long long said_ns; /* the last foreign namespace said */
-    char *names;
-    size_t names_len, names_cap;
-    struct candidate *cand;
-    size_t ncand, cand_cap;
+    long long now;
+    int short_of_space, removed, kept;
+    long long next;
 };
 
-static enum group_state judge(struct reclaimer *r, pid_t pgid)
+static long long now_s(void)
 {
-    if (pgid == r->self)
-        return GROUP_ALIVE;
-    unsigned slot = ((unsigned)pgid * 2654435761u) & (VERDICTS - 1);
-    for (unsigned i = 0; i < VERDICTS; i++, slot = (slot + 1) & (VERDICTS - 1)) {
-        if (r->verdict[slot].pgid == pgid)
-            return r->verdict[slot].state;
-        if (r->verdict[slot].pgid == 0) {
-            r->verdict[slot].pgid = pgid;
-            return r->verdict[slot].state = group_state(pgid, &r->view);
-        }
-    }
-    return group_state(pgid, &r->view); /* full: judged again, never wrong */
-}
-
-/* Right before an unlink: the group is still dead.  A gone group whose
-   number has come back into use (the PID counter wrapped around) is alive
-   again; a group of zombies keeps its number until they are reaped. */
-static int still_dead(pid_t pgid, enum group_state verdict)
-{
-    if (pgid <= 1)
-        return 0;
-    if (syscall(SYS_kill, -pgid, 0) == 0)
-        return verdict == GROUP_ZOMBIES;
-    return errno == ESRCH;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec;
 }
 
 static void say(const struct shm_target *t, const char *what, const char *name, const char *why)
 {
     if (!t->debug)
         return;
-    char line[PATH_MAX + 64];
+    char line[PATH_MAX + NAME_MAX + 64];
     size_t n = strlen(what);
     memcpy(line, what, n);
-    char *p = line + n;
-    memcpy(p, t->dir, t->len);
-    p += t->len;
+    memcpy(line + n, t->dir, t->len);
+    n += t->len;
     if (name) {
-        *p++ = '/';
-        n = strnlen(name, NAME_MAX);
-        memcpy(p, name, n);
-        p += n;
+        line[n++] = '/';
+        size_t m = strnlen(name, NAME_MAX);
+        memcpy(line + n, name, m);
+        n += m;
     }
-    *p = '\0';
+    line[n] = '\0';
     warn_line("reclaim: ", line, why);
 }
 
-/* Said once for the directory: objects and claims of another PID namespace
-   (sharing the directory, e.g. containers sharing /tmp) cannot be judged
-   from this one. */
-static void foreign(struct reclaimer *r, unsigned long long ns)
+static int lock_unused(int fd)
 {
-    if (r->said_ns == ns)
-        return;
-    r->said_ns = ns;
-    char leaf[32] = "ns.", text[200] = " holds objects or claims of PID namespace ";
-    *num_put(leaf + 3, ns) = '\0';
-    static const char rest[] = ", whose processes cannot be seen from here: they are never reclaimed from here";
-    char *p = num_put(text + strlen(text), ns);
-    memcpy(p, rest, sizeof rest);
-    registry_say(r->t, leaf, "reclaim: ", r->t->dir, text);
+    return syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0;
 }
 
-/* "<dir>/<NAME>" (or "<dir>.reclaim/<NAME>"): the xattr calls take only
-   paths (the l* ones do not follow NAME).  Both directories were checked
-   to be this user's, so nobody else can swap them under these paths; a
-   path through /proc/self/fd would cost ten times as much per name. */
-static char *in_dir(char buf[PATH_MAX], const struct shm_target *t, int registry, const char *name)
+/* NAME in DIRFD still names the file of ST. */
+static int still_named(int dirfd, const char *name, const struct stat *st)
 {
-    memcpy(buf, t->dir, t->len);
-    char *p = buf + t->len;
-    if (registry) {
-        memcpy(p, REGISTRY_SUFFIX, sizeof REGISTRY_SUFFIX - 1);
-        p += sizeof REGISTRY_SUFFIX - 1;
-    }
-    *p++ = '/';
-    size_t n = strnlen(name, NAME_MAX);
-    memcpy(p, name, n);
-    p[n] = '\0';
-    return buf;
+    struct stat now;
+    return sys_fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st->st_ino
+        && now.st_dev == st->st_dev;
 }
 
-enum verdict { KEEP, DEAD };
-
-/* Whether every owner of the file at PATH is dead.  RECHECK: right before
-   the unlink, each dead group is checked once more. */
-static enum verdict owners_dead(struct reclaimer *r, const char *path, int recheck)
+/* Unlinks NAME in DIRFD if it still names the file ST, with the gate
+   closed (gate.h): no unlink or rename by name can slip in between. */
+static int unlink_if(struct pass *p, int dirfd, const char *name, const struct stat *st, int dir)
 {
-    char names[4096];
-    long n = syscall(SYS_llistxattr, path, names, sizeof names);
-    if (n <= 0)
-        return KEEP; /* untagged, unreadable, or more than fits */
-    int owners = 0;
-    for (long i = 0; i < n; i += (long)strlen(names + i) + 1) {
-        const char *s = names + i;
-        unsigned long long ns, pgid;
-        const char *p = NULL;
-        char value[96];
-        struct owner_env at;
-        if (strcmp(s, OWNER_PINNED) == 0)
-            return KEEP;
-        if (strcmp(s, OWNER_LEGACY) == 0) {
-            /* "<boot>:<ns>:<pgid>" */
-            long v = syscall(SYS_lgetxattr, path, s, value, sizeof value - 1);
-            if (v < 34)
-                return KEEP;
-            value[v] = '\0';
-            if (value[32] != ':' || owner_boot_parse(value, 32, &at) != 0 || !(p = num_get(value + 33, &ns))
-                || *p != ':' || !(p = num_get(p + 1, &pgid)) || *p)
-                return KEEP;
-        } else if (strncmp(s, OWNER_PREFIX, sizeof OWNER_PREFIX - 1) == 0) {
-            if (!(p = num_get(s + sizeof OWNER_PREFIX - 1, &ns)) || *p != '.' || !(p = num_get(p + 1, &pgid)) || *p)
-                return KEEP;
-            at = r->env;
-            if (ns != r->env.ns) {
-                /* Another namespace's group is judged only when it is of
-                   another boot: then it is gone. */
-                long v = syscall(SYS_lgetxattr, path, s, value, sizeof value);
-                if (v <= 0 || owner_boot_parse(value, (size_t)v, &at) != 0)
-                    return KEEP;
-            }
-        } else {
-            continue;
-        }
-        owners++;
-        if (pgid > 0x7fffffff)
-            return KEEP;
-        if (at.boot_hi != r->env.boot_hi || at.boot_lo != r->env.boot_lo)
-            continue; /* that boot's processes all ended with it */
-        if (ns != r->env.ns) {
-            foreign(r, ns);
-            return KEEP;
-        }
-        enum group_state g = judge(r, (pid_t)pgid);
-        if (g == GROUP_ALIVE || (recheck && !still_dead((pid_t)pgid, g)))
-            return KEEP;
-    }
-    return owners ? DEAD : KEEP;
-}
-
-static int push(struct reclaimer *r, const char *name)
-{
-    size_t n = strlen(name) + 1;
-    if (r->names_len + n > r->names_cap) {
-        size_t cap = r->names_cap ? r->names_cap * 2 : 4096;
-        while (cap < r->names_len + n)
-            cap *= 2;
-        char *grown = realloc(r->names, cap);
-        if (!grown)
-            return -1;
-        r->names = grown;
-        r->names_cap = cap;
-    }
-    if (r->ncand == r->cand_cap) {
-        size_t cap = r->cand_cap ? r->cand_cap * 2 : 64;
-        struct candidate *grown = realloc(r->cand, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        r->cand = grown;
-        r->cand_cap = cap;
-    }
-    r->cand[r->ncand++].name = r->names_len;
-    memcpy(r->names + r->names_len, name, n);
-    r->names_len += n;
-    return 0;
-}
-
-/* One directory entry: a candidate when it is a regular file whose owners
-   are all dead.  Nothing is opened: opening a device or a FIFO could act. */
-static int consider(void *ctx, const char *name, unsigned char type)
-{
-    struct reclaimer *r = ctx;
-    if (type != DT_REG && type != DT_UNKNOWN)
+    if (!gate_close(p->regfd))
         return 0;
-    char path[PATH_MAX];
-    if (owners_dead(r, in_dir(path, r->t, 0, name), 0) == DEAD && push(r, name) != 0)
+    int done = still_named(dirfd, name, st) && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
+    gate_open(p->regfd);
+    return done;
+}
+
+static int remove_tree(struct pass *p, int dfd, int depth);
+
+/* NAME in DIRFD, when it is the file INO (GEN, unless 0) and unused: 1
+   removed, or no longer that file; 0 kept. */
+static int remove_one(struct pass *p, int dirfd, const char *name, unsigned long long ino, unsigned long long gen,
+                      int depth)
+{
+    struct stat st;
+    if (sys_fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return errno == ENOENT;
+    if (ino && st.st_ino != ino)
         return 1;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return depth > 0 && unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
+    int dir = S_ISDIR(st.st_mode);
+    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0), 0);
+    if (fd < 0)
+        return errno == ENOENT;
+    int gone = 1, removed = 0; /* another file now, unless... */
+    struct stat held;
+    if (sys_fstat(fd, &held) == 0 && held.st_ino == st.st_ino && (!gen || record_generation(fd) == gen)) {
+        if (dir)
+            removed = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) && unlink_if(p, dirfd, name, &held, 1);
+        else
+            removed = lock_unused(fd) && unlink_if(p, dirfd, name, &held, 0);
+        gone = removed;
+    }
+    if (removed) {
+        p->removed++;
+        if (depth == 0)
+            say(p->t, "removed ", name, ": its process group is dead and nobody has it open or mapped");
+    }
+    close(fd);
+    return gone;
+}
+
+struct tree {
+    struct pass *p;
+    int dfd, depth, kept;
+};
+
+static int tree_entry(void *ctx, const char *name, unsigned char type)
+{
+    struct tree *tr = ctx;
+    (void)type;
+    if (!remove_one(tr->p, tr->dfd, name, 0, 0, tr->depth))
+        tr->kept++;
     return 0;
 }
 
-/* NAME moved into the registry as MOVED goes back under its name, unless
-   that was taken meanwhile (then it stays there: only a live object could
-   have been moved by mistake, and a new one now has its name). */
-static void put_back(struct reclaimer *r, const char *moved, const char *name)
+/* Everything unused below the directory DFD: 1 when it is empty now. */
+static int remove_tree(struct pass *p, int dfd, int depth)
 {
-    r->keep_owners = 1;
-    if (syscall(SYS_renameat2, r->regfd, moved, r->dirfd, name, RENAME_NOREPLACE) == 0)
-        return;
-    /* Kernels before 3.15 and some file systems lack RENAME_NOREPLACE; a
-       hard link never replaces either. */
-    if ((errno == ENOSYS || errno == EINVAL) && syscall(SYS_linkat, r->regfd, moved, r->dirfd, name, 0) == 0)
-        sys_unlinkat(r->regfd, moved);
+    struct tree tr = { p, dfd, depth, 0 };
+    return dirscan(dfd, tree_entry, &tr) == 0 && tr.kept == 0;
 }
 
-static int rename_plain(int from_dir, const char *from, int to_dir, const char *to)
+static void entry_of_dead(void *ctx, const struct record_entry *e)
 {
-#ifdef SYS_renameat
-    return (int)syscall(SYS_renameat, from_dir, from, to_dir, to);
-#else
-    return (int)syscall(SYS_renameat2, from_dir, from, to_dir, to, 0);
-#endif
+    struct pass *p = ctx;
+    if (!remove_one(p, p->dirfd, e->name, e->ino, e->gen, 0))
+        p->kept++;
 }
 
-static void remove_candidate(struct reclaimer *r, const struct candidate *c)
+/* The dead record NAME, open as FD with LOCK_EX: its objects, then itself
+   once nothing of it is left. */
+static void reclaim_record(struct pass *p, int fd, const char *name, const struct stat *st)
 {
-    const char *name = r->names + c->name;
-    struct stat st;
-    if (sys_fstatat(r->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != c->ino)
-        return; /* gone, or made again since it was judged */
-    /* Out of reach of every open by name: from here, a name made again is
-       a new file, never this one. */
-    char moved[64], path[PATH_MAX];
-    registry_leaf(moved, "x.", r->env.ns, (unsigned long long)syscall(SYS_getpid));
-    size_t m = strlen(moved);
-    moved[m++] = '.';
-    *num_put(moved + m, (unsigned long long)c->ino) = '\0';
-    if (rename_plain(r->dirfd, name, r->regfd, moved) != 0) {
-        if (errno == EXDEV) {
-            r->stop = 1;
-            registry_say(r->t, "exdev", "reclaim: ", r->t->dir,
-                         " is a mount point apart from its registry " REGISTRY_SUFFIX
-                         " (set SHM_REDIRECT_DIR to a directory inside a file system): nothing is reclaimed");
-        }
-        return;
-    }
-    /* What was moved is the file judged, still unused by name: an opener
-       that made itself an owner before the move is seen here; one after it
-       sees the name gone (owner_still_named) and opens again. */
-    if (sys_fstatat(r->regfd, moved, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != c->ino
-        || owners_dead(r, in_dir(path, r->t, 1, moved), 1) != DEAD) {
-        put_back(r, moved, name);
-        return;
-    }
-    if (sys_unlinkat(r->regfd, moved) == 0)
-        say(r->t, "removed ", name, ": no owner group has a process left but zombies, and no process holds it");
+    p->kept = 0;
+    if (record_each(fd, entry_of_dead, p) == 0 && p->kept == 0 && still_named(p->regfd, name, st))
+        sys_unlinkat(p->regfd, name);
 }
-
-/* A registry entry: "o.<ns>.<pgid>" and "<ns>.<pgid>" of dead groups are
-   counted (ACT 0) or dropped (ACT 1); "x.<ns>.<pid>.<ino>" left by a dead
-   reclaimer is removed when its owners are dead. */
-struct entry_pass {
-    struct reclaimer *r;
-    int act;
-};
 
 static int registry_entry(void *ctx, const char *name, unsigned char type)
 {
-    struct entry_pass *e = ctx;
-    struct reclaimer *r = e->r;
+    struct pass *p = ctx;
     (void)type;
-    int owner = name[0] == 'o' && name[1] == '.';
-    int moved = name[0] == 'x' && name[1] == '.';
-    unsigned long long ns, id;
-    const char *p = num_get(name + (owner || moved ? 2 : 0), &ns);
-    if (!p || *p != '.' || !(p = num_get(p + 1, &id)) || (*p && !moved) || id == 0 || id > 0x7fffffff)
+    unsigned long long due = 0;
+    int live = name[0] == 'g' && name[1] == '.';
+    if (!live && !(name[0] == 'd' && name[1] == '.' && num_get(name + 2, &due)))
         return 0;
-    if (ns != r->env.ns) {
-        if (e->act == 0)
-            foreign(r, ns);
-        return 0;
-    }
-    if (moved) {
-        char path[PATH_MAX];
-        if (e->act == 1 && syscall(SYS_kill, (pid_t)id, 0) != 0 && errno == ESRCH
-            && owners_dead(r, in_dir(path, r->t, 1, name), 1) == DEAD)
-            sys_unlinkat(r->regfd, name);
+    int grace = (long long)due > p->now && (long long)due <= p->now + p->t->reclaim_after;
+    if (!live && grace && !p->short_of_space) {
+        if (!p->next || (long long)due < p->next)
+            p->next = (long long)due;
         return 0;
     }
-    enum group_state g = judge(r, (pid_t)id);
-    if (g == GROUP_ALIVE)
+    int fd = sys_openat(p->regfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    struct stat st;
+    char retired[NAME_MAX + 1] = "d.";
+    if (fd < 0)
         return 0;
-    if (e->act == 0)
-        r->dead_owners += owner;
-    else if ((!owner || !r->keep_owners) && still_dead((pid_t)id, g))
-        sys_unlinkat(r->regfd, name);
+    if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lock_unused(fd) && still_named(p->regfd, name, &st)) {
+        int now = !live || p->t->reclaim_after == 0 || p->short_of_space;
+        if (live) {
+            /* Dead: renamed so that no process of a new group of that
+               number joins it, with the time its grace runs out.  Only a
+               reclaimer holding LOCK_EX renames or unlinks a record. */
+            long long at = p->now + p->t->reclaim_after;
+            char *q = num_put(retired + 2, (unsigned long long)at);
+            *q++ = '.';
+            size_t n = strnlen(name + 2, 24);
+            memcpy(q, name + 2, n);
+            q += n;
+            *q++ = '.';
+            *num_put(q, (unsigned long long)st.st_ino) = '\0';
+            if (syscall(SYS_renameat, p->regfd, name, p->regfd, retired) == 0) {
+                name = retired;
+                if (!now && (!p->next || at < p->next))
+                    p->next = at;
+            } else if (!p->short_of_space) {
+                now = 0; /* judged again next time */
+            } /* on a full disk (no room for the new name): at once, under the old */
+        }
+        if (now)
+            reclaim_record(p, fd, name, &st);
+    }
+    close(fd);
     return 0;
 }
 
-static void reclaim(struct reclaimer *r)
+/* Less than an eighth of the file system free. */
+static int short_of_space(int dirfd)
 {
-    struct entry_pass e = { r, 0 };
-    say(r->t, "checking ", NULL, ": the first use of a new process group");
-    if (dirscan(r->regfd, registry_entry, &e) != 0)
-        return;
-    if (r->dead_owners > 0) {
-        say(r->t, "listing ", NULL, ": a group that owned objects is dead");
-        struct stat dir;
-        if (dirscan(r->dirfd, consider, r) != 0 || sys_fstat(r->dirfd, &dir) != 0)
-            return; /* no decision on half a listing */
-        if (r->ncand > 0) {
-            struct holders h = { 0 };
-            holders_look(&h, dir.st_dev, &r->view);
-            if (h.blind && r->t->debug)
-                say(r->t, "cannot see what every process holds: keeping ", NULL, "");
-            for (size_t i = 0; i < r->ncand && !r->stop; i++) {
-                struct candidate *c = &r->cand[i];
-                struct stat st;
-                if (sys_fstatat(r->dirfd, r->names + c->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-                    continue;
-                c->ino = st.st_ino;
-                c->mode = st.st_mode;
-                if (holders_hold(&h, c->ino, c->mode))
-                    r->keep_owners = 1; /* checked again once its holder is gone */
-                else
-                    remove_candidate(r, c);
-            }
-            holders_free(&h);
-        }
-        if (r->stop)
-            r->keep_owners = 1;
-    }
-    /* Registry last: a claimer killed before this point leaves the dead
-       groups registered for the next one. */
-    e.act = 1;
-    if (syscall(SYS_lseek, r->regfd, 0, SEEK_SET) == 0)
-        dirscan(r->regfd, registry_entry, &e);
+    struct statfs fs;
+    return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / 8;
+}
+
+static int pass(const struct shm_target *t, int dirfd, int force, const char *why)
+{
+    int regfd = record_registry();
+    if (regfd < 0 || dirfd < 0)
+        return 0;
+    struct pass p = { t, dirfd, -1, now_s(), force || short_of_space(dirfd), 0, 0, 0 };
+    /* A description of its own: a listing moves its offset. */
+    p.regfd = sys_openat(regfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    if (p.regfd < 0)
+        return 0;
+    say(t, "checking ", NULL, p.short_of_space ? ": short of space" : why);
+    dirscan(p.regfd, registry_entry, &p);
+    close(p.regfd);
+    atomic_store(&next_due, p.next);
+    return p.removed;
 }
 
 void reclaim_on_first_use(const struct shm_target *t, int dirfd)
@@ -395,36 +245,30 @@ void reclaim_on_first_use(const struct shm_target *t, int dirfd)
     if (!t->redirect || !t->reclaim)
         return;
     int saved = errno;
-    long pgid = syscall(SYS_getpgid, 0);
-    unsigned long long ns = pgid > 0 ? owner_ns() : 0;
-    if (ns == 0)
-        goto out;
-    char leaf[48];
-    int claimed = registry_add(t, registry_leaf(leaf, "", ns, (unsigned long long)pgid));
-    if (claimed < 0 && pgid == syscall(SYS_getpid)) /* said by group leaders, not by every worker */
-        warn_line("reclaim: cannot claim in ", t->dir,
-                  REGISTRY_SUFFIX ": nothing is reclaimed, and the objects of killed runtimes will fill the disk");
-    if (claimed != 1)
-        goto out;
-    struct reclaimer *r = calloc(1, sizeof *r);
-    if (!r)
-        goto out;
-    r->t = t;
-    r->self = (pid_t)pgid;
-    r->regfd = registry_open(t);
-    /* A description of its own (a scan moves its offset), of the directory
-       already checked, never of whatever its path names now. */
-    r->dirfd = r->regfd >= 0 ? sys_openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
-    if (r->dirfd >= 0 && owner_env(&r->env) == 0)
-        reclaim(r);
-    if (r->dirfd >= 0)
-        close(r->dirfd);
-    if (r->regfd >= 0)
-        close(r->regfd);
-    proc_view_free(&r->view);
-    free(r->names);
-    free(r->cand);
-    free(r);
-out:
+    int made = record_join(t);
+    /* No record on a full disk: the reclaim is what makes room. */
+    if (made == 1 || (made < 0 && (errno == ENOSPC || errno == EDQUOT) && record_registry() >= 0))
+        pass(t, dirfd, made < 0, ": the first use of a new process group");
     errno = saved;
+}
+
+void reclaim_if_due(const struct shm_target *t)
+{
+    long long due = atomic_load_explicit(&next_due, memory_order_relaxed);
+    if (!due || !t->reclaim || now_s() < due)
+        return;
+    int saved = errno;
+    atomic_store(&next_due, 0);
+    pass(t, shm_dir_fd(), 0, ": a dead group's grace has run out");
+    errno = saved;
+}
+
+int reclaim_for_space(const struct shm_target *t)
+{
+    if (!t->redirect || !t->reclaim)
+        return 0;
+    int saved = errno;
+    int removed = pass(t, shm_dir_fd(), 1, "");
+    errno = saved;
+    return removed > 0;
 }

@@ -3,13 +3,18 @@
 
 #include "target.h"
 
-/* Reclaiming the objects of dead process groups from the redirect
-   directory (see reclaim.c), on unless SHM_REDIRECT_RECLAIM=0.
+/* Removing what dead process groups made and nobody uses any more (see
+   reclaim.c); on unless SHM_REDIRECT_RECLAIM=0.  Each keeps errno. */
 
-   The hook at a process's first successful shm_dir_ensure of the redirect
-   directory, open as DIRFD: the first process of its group to get there
-   removes the objects nothing can use any more.  Does nothing unless T
-   redirects with the reclaim on; keeps errno. */
+/* A process's first use of the redirect directory (open as DIRFD): joins
+   its group's record, and reclaims when the group is new. */
 void reclaim_on_first_use(const struct shm_target *t, int dirfd);
+
+/* At each creation: reclaims once a dead group's grace has run out. */
+void reclaim_if_due(const struct shm_target *t);
+
+/* After ENOSPC or EDQUOT: reclaims at once, without grace.  1 when it
+   removed something (worth trying again). */
+int reclaim_for_space(const struct shm_target *t);
 
 #endif

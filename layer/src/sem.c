@@ -4,7 +4,9 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
-#include "owner.h"
+#include "hold.h"
+#include "reclaim.h"
+#include "record.h"
 #include "semtab.h"
 #include "sys.h"
 
@@ -105,7 +107,6 @@ static int create_temp(const struct shm_target *t, int dirfd, char tmp[PATH_MAX]
             errno = saved;
             return -1;
         }
-        owner_join(t, fd);
         return fd;
     }
     errno = EAGAIN;
@@ -140,7 +141,6 @@ static int draft_create(const struct shm_target *t, struct draft *d, mode_t mode
                 close_keep_errno(d->fd);
                 return -1;
             }
-            owner_join(t, d->fd);
             return 0;
         }
         /* Kernels before 3.11 see O_DIRECTORY|O_RDWR: EISDIR. */
@@ -205,7 +205,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         va_end(ap);
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if (shm_dir_ready(t) != 0)
             return SEM_FAILED;
         debug_op(t, "sem_open", name, path);
     }
@@ -213,16 +213,28 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     const char *at = object_at(t, path, &dirfd);
 
     int creating = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-    for (;;) {
+    if (t->redirect && creating && shm_dir_ensure(t) != 0)
+        return SEM_FAILED; /* a creation checks the directory first: its draft needs it */
+    for (int reopened = 0;;) {
         if (!creating) {
             /* Like glibc: the caller's other flags pass through. */
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
             int fd = sys_openat(dirfd, at, flags, 0);
-            /* Opening makes the group an owner (owner.c); if a reclaim took
-               the object meanwhile, the open happens again, after it. */
-            if (fd >= 0 && t->redirect && owner_adopt(t, fd) && !owner_still_named(dirfd, at, fd)) {
-                close(fd);
+            if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
+                at = object_at(t, path, &dirfd); /* the directory was removed and made again */
                 continue;
+            }
+            if (fd >= 0 && t->redirect) {
+                struct stat st;
+                int held = hold_named(fd, dirfd, at, 0, &st);
+                if (held < 0) {
+                    close_keep_errno(fd);
+                    return SEM_FAILED;
+                }
+                if (held == 0) { /* reclaimed meanwhile: open again, after it */
+                    close(fd);
+                    continue;
+                }
             }
             if (fd >= 0)
                 return open_existing(fd);
@@ -243,8 +255,20 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         init.fields.private_flag = GLIBC_FUTEX_SHARED;
         struct draft d;
         d.dirfd = dirfd;
-        if (draft_create(t, &d, mode, &init.sem) != 0)
-            return SEM_FAILED;
+        if (t->redirect)
+            reclaim_if_due(t);
+        if (draft_create(t, &d, mode, &init.sem) != 0) {
+            if (!t->redirect || (errno != ENOSPC && errno != EDQUOT) || !reclaim_for_space(t)
+                || draft_create(t, &d, mode, &init.sem) != 0)
+                return SEM_FAILED;
+        }
+        if (t->redirect) {
+            /* In use before anyone can see it, and recorded as this group's
+               before it has a name: a creator killed at any point leaves
+               nothing the reclaim cannot find. */
+            hold_fd(d.fd);
+            record_add(d.fd, at);
+        }
         /* Map before publishing, so nobody can see the name without the
            content, and a full disk fails here, not as SIGBUS later. */
         void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);

@@ -13,8 +13,10 @@
 #include <string.h>
 
 #define DEFAULT_DIR "/tmp/shm"
+#define DEFAULT_AFTER 10
+#define MAX_AFTER 86400
 
-static const struct shm_target native = { 0, 0, 0, "/dev/shm", 8 };
+static const struct shm_target native = { 0, 0, 0, 0, "/dev/shm", 8 };
 
 static _Atomic(const struct shm_target *) current;
 
@@ -49,6 +51,24 @@ static const char *configured_dir(size_t *len)
     return v;
 }
 
+/* SHM_REDIRECT_RECLAIM_AFTER: whole seconds up to a day, else the default
+   (with a warning when it is set but malformed). */
+static int reclaim_after(void)
+{
+    const char *v = getenv("SHM_REDIRECT_RECLAIM_AFTER");
+    if (!v || !*v)
+        return DEFAULT_AFTER;
+    int n = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p < '0' || *p > '9' || (n = n * 10 + (*p - '0')) > MAX_AFTER) {
+            warn_line("SHM_REDIRECT_RECLAIM_AFTER must be a number of seconds from 0 to 86400, using 10 instead of ",
+                      v, "");
+            return DEFAULT_AFTER;
+        }
+    }
+    return n;
+}
+
 static const struct shm_target *decide(void)
 {
     const char *debug = getenv("SHM_REDIRECT_DEBUG");
@@ -76,6 +96,7 @@ static const struct shm_target *decide(void)
     t->debug = dbg;
     const char *reclaim = getenv("SHM_REDIRECT_RECLAIM");
     t->reclaim = !(reclaim && reclaim[0] == '0' && reclaim[1] == '\0');
+    t->reclaim_after = redirect && t->reclaim ? reclaim_after() : 0;
     t->dir = copy;
     t->len = len;
     return t;

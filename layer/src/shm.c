@@ -4,12 +4,13 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
-#include "owner.h"
+#include "hold.h"
+#include "reclaim.h"
+#include "record.h"
 #include "shm_grow.h"
 #include "sys.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 
 SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
 {
@@ -20,30 +21,44 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         return -1;
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if (shm_dir_ready(t) != 0)
             return -1;
         debug_op(t, "shm_open", name, path);
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);
-    for (;;) {
+    if (t->redirect && (oflag & O_CREAT))
+        reclaim_if_due(t);
+    for (int made_room = 0, reopened = 0;;) {
         int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
+            at = object_at(t, path, &dirfd); /* the directory was removed and made again */
+            continue;
+        }
         /* glibc folds "names a directory" into the invalid-name error. */
         if (fd < 0 && errno == EISDIR)
             errno = EINVAL;
+        if (fd < 0 && t->redirect && (errno == ENOSPC || errno == EDQUOT) && !made_room++ && reclaim_for_space(t))
+            continue;
         if (fd < 0 || !t->redirect)
             return fd;
-        shm_grow_track(fd);
-        /* A new object is made the group's own when first sized
-           (shm_grow.c), not here: an empty object holds no space worth
-           reclaiming, and a tag at every creation would be the one system
-           call that makes shm_open dearer than glibc's on the same file
-           system.  An existing one with owners becomes this group's too;
-           if a reclaim took it meanwhile, the open happens again, after
-           it. */
-        if (!owner_adopt(t, fd) || owner_still_named(dirfd, at, fd))
+        struct stat st;
+        int held = hold_named(fd, dirfd, at, 0, &st);
+        if (held == 1) {
+            shm_grow_track(fd, &st);
+            /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
+               reclaim as this group's. */
+            if ((oflag & O_CREAT) && st.st_size == 0)
+                record_add(fd, at);
             return fd;
+        }
+        int err = errno;
         close(fd);
+        if (held < 0) {
+            errno = err;
+            return -1;
+        }
+        /* Reclaimed between the open and the lock: open again, after it. */
     }
 }
 

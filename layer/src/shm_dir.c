@@ -151,3 +151,19 @@ int shm_dir_fd(void)
 {
     return atomic_load_explicit(&dir_fd, memory_order_acquire);
 }
+
+int shm_dir_ready(const struct shm_target *t)
+{
+    if (__builtin_expect(atomic_load_explicit(&dir_fd, memory_order_acquire) >= 0
+                             && !atomic_load_explicit(&dir_refused, memory_order_relaxed), 1))
+        return 0;
+    return shm_dir_ensure(t);
+}
+
+int shm_dir_gone(const struct shm_target *t)
+{
+    int saved = errno;
+    int again = !still_ours(atomic_load_explicit(&dir_fd, memory_order_acquire)) && shm_dir_ensure(t) == 0;
+    errno = saved;
+    return again;
+}

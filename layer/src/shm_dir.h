@@ -21,6 +21,15 @@
 #define SHM_DIR_FAILED (-3)
 int shm_dir_ensure(const struct shm_target *t);
 
+/* shm_dir_ensure for calls that work relative to the directory's
+   descriptor and notice its removal themselves (ENOENT, then
+   shm_dir_gone): once the directory was opened, no system call. */
+int shm_dir_ready(const struct shm_target *t);
+
+/* After ENOENT relative to the directory's descriptor: 1 when the
+   directory was removed and is usable again (the caller tries again). */
+int shm_dir_gone(const struct shm_target *t);
+
 /* The redirect directory's descriptor once shm_dir_ensure returned 0 while
    redirecting (close-on-exec; kept for the life of the process and its
    forks, replaced when the directory is removed or the number closed): the

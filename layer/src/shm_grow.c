@@ -10,9 +10,9 @@
    SIGBUS at some later store.  fallocate instead allocates the grown range
    at once (and sets the size), so the first write runs faster than on tmpfs
    and a full disk fails the ftruncate with ENOSPC.  A grow that fails is
-   rolled back: size, blocks and free space stay as they were.  The first
-   sizing, and every re-sizing, makes the group an owner of the object for the
-   reclaim (owner.c).
+   rolled back: size, blocks and free space stay as they were.  A full
+   disk first makes the reclaim remove what dead groups left (reclaim.h),
+   then the grow is tried once more.
 
    Only descriptors returned by shm_open while redirecting are concerned.
    They are recorded by number with their file's device and inode; close is
@@ -20,7 +20,7 @@
    trusted only when fstat still finds that file behind it. */
 
 #include "export.h"
-#include "owner.h"
+#include "reclaim.h"
 #include "real.h"
 #include "shm_dir.h"
 #include "shm_grow.h"
@@ -40,13 +40,12 @@ static struct {
     _Atomic uint64_t dev, ino;
 } tracked[TRACKED_FDS];
 
-void shm_grow_track(int fd)
+void shm_grow_track(int fd, const struct stat *st)
 {
-    struct stat st;
-    if (fd < 0 || fd >= TRACKED_FDS || sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+    if (fd < 0 || fd >= TRACKED_FDS || !S_ISREG(st->st_mode))
         return;
-    atomic_store_explicit(&tracked[fd].dev, (uint64_t)st.st_dev, memory_order_relaxed);
-    atomic_store_explicit(&tracked[fd].ino, (uint64_t)st.st_ino, memory_order_release);
+    atomic_store_explicit(&tracked[fd].dev, (uint64_t)st->st_dev, memory_order_relaxed);
+    atomic_store_explicit(&tracked[fd].ino, (uint64_t)st->st_ino, memory_order_release);
 }
 
 static _Atomic(void *) ftruncate_next;
@@ -75,17 +74,15 @@ static __attribute__((noinline, cold)) int ftruncate_slow(int fd, off_t len)
         atomic_compare_exchange_strong(&tracked[fd].ino, &ino, 0);
         return real_ftruncate(fd, len);
     }
-    /* Sizing makes the group an owner (owner.c): its first sizing is when an
-       object starts to hold space, and a live group that re-creates or
-       re-sizes an object another group made uses it as much as its maker. */
-    if (len != st.st_size)
-        owner_join(shm_target(), fd);
     if (len <= st.st_size)
         return real_ftruncate(fd, len);
     /* Only the new range: what lies below the old size is the object's
        business, and a rollback must not have to guess which of it was
        allocated before. */
     if (syscall(SYS_fallocate, fd, 0, st.st_size, len - st.st_size) == 0)
+        return 0;
+    if ((errno == ENOSPC || errno == EDQUOT) && reclaim_for_space(shm_target())
+        && syscall(SYS_fallocate, fd, 0, st.st_size, len - st.st_size) == 0)
         return 0;
     /* A full disk is the answer; anything else (a file system without
        fallocate, a descriptor not open for writing, a size over the limit)

@@ -13,6 +13,7 @@ struct shm_target {
     int redirect;    /* 0: /dev/shm is usable and nothing is rewritten */
     int debug;       /* SHM_REDIRECT_DEBUG=1 */
     int reclaim;     /* unless SHM_REDIRECT_RECLAIM=0 (reclaim.c) */
+    int reclaim_after; /* SHM_REDIRECT_RECLAIM_AFTER: a dead group's grace, seconds */
     const char *dir; /* no trailing slash */
     size_t len;
 };

@@ -6,8 +6,8 @@
 #
 #   native             the host, with its /dev/shm
 #   sandbox            test/tools/lambda-sandbox.sh (no /dev/shm), as root; also the cases only a sandbox
-#                      can make: no /proc (t_semfallback), a redirect directory without user extended
-#                      attributes (t_reclaim), and real programs (programs.sh, host architecture only)
+#                      can make: no /proc (t_semfallback), a redirect directory on a ramfs (t_reclaim),
+#                      and real programs (programs.sh, host architecture only)
 #   sandbox --rootfs   inside a root filesystem: the tests compiled against its glibc (the host's would ask
 #                      for newer symbol versions), run as Lambda's user with a read-only root
 #
@@ -159,7 +159,7 @@ $sandbox "$@" ${rootfs:+--read-only} -- env -i PATH=/usr/local/bin:/usr/bin:/bin
     >"$work/sandbox.log" 2>&1 || status=$?
 # A full /tmp (a small ext4 image) for the ENOSPC test.
 if [ -n "$emu" ]; then run="$emu -E LD_PRELOAD=$preload"; else run="env LD_PRELOAD=$preload"; fi
-$sandbox "$@" --tmp-image 8 -- env -i PATH=/usr/local/bin:/usr/bin:/bin SHMR_TEST_ENOSPC=1 \
+$sandbox "$@" --tmp-image 8 -- env -i PATH=/usr/local/bin:/usr/bin:/bin SHMR_TEST_ENOSPC=1 ${SHMR_TEST_QEMU:+SHMR_TEST_QEMU="$SHMR_TEST_QEMU"} \
     sh -c "cd /tmp && exec $run $at/bin/t_enospc" >"$work/enospc.log" 2>&1 || status=$?
 logs="$work/sandbox.log $work/enospc.log"
 if [ -z "$rootfs" ]; then
@@ -167,12 +167,15 @@ if [ -z "$rootfs" ]; then
     mkdir -p "$work/empty"
     $sandbox "$@" -- sh -c "mount -n --bind '$work/empty' /proc && cd /tmp && SHMR_TEST_NO_PROC=1 exec $run $at/bin/t_semfallback" \
         >"$work/noproc.log" 2>&1 || status=$?
-    # A redirect directory without user extended attributes (ramfs): nothing is tagged, nothing reclaimed.
-    $sandbox "$@" -- sh -c "mkdir /tmp/shm && mount -t ramfs -o mode=1777 ramfs /tmp/shm && cd /tmp && SHMR_TEST_NO_XATTR=1 exec $run $at/bin/t_reclaim" \
-        >"$work/noxattr.log" 2>&1 || status=$?
-    logs="$logs $work/noproc.log $work/noxattr.log"
+    # A redirect directory on a ramfs (no inode generations, no block counts): the same rule.
+    $sandbox "$@" -- sh -c "mkdir /tmp/shm && mount -t ramfs -o mode=1777 ramfs /tmp/shm && cd /tmp && SHMR_TEST_RAMFS=1 exec $run $at/bin/t_reclaim" \
+        >"$work/ramfs.log" 2>&1 || status=$?
+    logs="$logs $work/noproc.log $work/ramfs.log"
     # Real programs (coreutils, python3) are the host's: only for its own architecture.
     if [ -z "$emu" ]; then
+        $sandbox "$@" --tmp-image 8 -- env LD_PRELOAD="$preload" python3 "$repo/test/library/python/full_disk.py" \
+            >"$work/full-disk-python.log" 2>&1 || status=$?
+        logs="$logs $work/full-disk-python.log"
         $sandbox "$@" -- sh "$layer/test/programs.sh" "$preload" >"$work/programs.log" 2>&1 || status=$?
         logs="$logs $work/programs.log"
     fi

@@ -1,6 +1,7 @@
 /* A full /tmp (the sandbox's small ext4 image): sem_open and ftruncate of
    a shared memory object report ENOSPC up front instead of handing out
-   memory that faults later. */
+   memory that faults later; and what a killed group left, within its grace,
+   is reclaimed at once to make room. */
 #include "common.h"
 
 #include <semaphore.h>
@@ -54,8 +55,37 @@ static void rollback(void)
     shm_unlink(name);
 }
 
-int main(void)
+/* A killed group's 3 MiB segment, within the default grace: a grow that
+   needs its space reclaims it, and succeeds. */
+static void reclaimed_for_space(void)
 {
+    char dead[64], mine[64];
+    uniq(dead, sizeof dead, "dead");
+    uniq(mine, sizeof mine, "mine");
+    char *args[] = { "make-dead", dead, NULL };
+    check(wait_status(spawn_helper(args, NULL, 1, -1)) == 0, "a group made a 3 MiB segment and exited");
+    int fd = shm_open(mine, O_CREAT | O_EXCL | O_RDWR, 0600);
+    struct statfs fs = { 0 };
+    statfs("/tmp", &fs);
+    off_t need = (off_t)(fs.f_bavail * fs.f_bsize) + (2 << 20);
+    char path[PATH_MAX];
+    object_file(path, sizeof path, "", dead);
+    check(fd >= 0 && raw_exists(path), "its segment is there, within its grace (%lld KiB free)",
+          (long long)fs.f_bavail * fs.f_bsize / 1024);
+    check(ftruncate(fd, need) == 0, "a grow past the free space (%lld KiB) reclaims it and succeeds",
+          (long long)need / 1024);
+    check(!raw_exists(path), "the dead group's segment is gone");
+    close(fd);
+    shm_unlink(mine);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 3 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "make-dead") == 0) {
+        setpgid(0, 0);
+        int fd = shm_open(argv[3], O_CREAT | O_EXCL | O_RDWR, 0600);
+        return fd >= 0 && ftruncate(fd, 3 << 20) == 0 ? 0 : 1;
+    }
     struct statfs fs = { 0 };
     int small = statfs("/tmp", &fs) == 0 && (unsigned long long)fs.f_blocks * fs.f_bsize < 64ull << 20;
     check(small,
@@ -65,6 +95,7 @@ int main(void)
     uniq(name, sizeof name, "full");
     uniq(name2, sizeof name2, "full2");
     rollback();
+    reclaimed_for_space();
     sem_t *before = sem_open(name, O_CREAT, 0600, 1);
     check(before != SEM_FAILED, "a semaphore created before the disk fills up");
 

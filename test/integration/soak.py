@@ -19,7 +19,7 @@ Meanwhile, with the seed printed first:
   - a sampler records /tmp's use, and releases the shared lock when its holder was killed inside its critical
     section (a SIGKILLed holder never posts; Lambda would leave it stuck, the soak must go on).
 
-At the end, every runtime stopped and a fresh process group's first use having reclaimed, it checks: the
+At the end, every runtime stopped and a fresh process group's first use having reclaimed (no grace), it checks: the
 counter equals the number of critical sections that completed (no lost exclusion), no invocation saw one of its
 own objects vanish or change, /tmp/shm holds nothing (every group is dead), and /tmp's use stayed within
 --disk-bound-mib. Exit status 0 when all hold, 1 otherwise.
@@ -167,18 +167,18 @@ def _stat(pid):
 
 
 def _in_reclaim(pid):
-    """Whether the process holds the reclaim's claim directory (<dir>.reclaim) open: the library keeps it open
-    from its claim to the end of its scan, and at no other time."""
+    """Whether the process is in the middle of a reclaim pass: every process that used the library keeps the
+    registry (<dir>.reclaim) open once; a pass opens it a second time, for its listing, and at no other time."""
+    seen = 0
     try:
         for fd in os.listdir('/proc/%d/fd' % pid):
             try:
-                if os.readlink('/proc/%d/fd/%s' % (pid, fd)).rstrip('/').endswith('.reclaim'):
-                    return True
+                seen += os.readlink('/proc/%d/fd/%s' % (pid, fd)).rstrip('/').endswith('.reclaim')
             except OSError:
                 pass
     except OSError:
         pass
-    return False
+    return seen >= 2
 
 
 def _marked(pid, run_id):
@@ -427,6 +427,7 @@ def final_reclaim(tmp, library):
     proc = subprocess.run(['bash', invoker.SANDBOX, '--tmp', tmp.path, '--user', '%d:%d' % (
         invoker.LAMBDA_UID, invoker.LAMBDA_GID), '--bind', '%s:/opt:ro' % layer_dir('x86_64', library),
         '--', '/usr/bin/env', '-i', 'PATH=/usr/bin:/bin', 'LD_PRELOAD=' + invoker.PRELOAD, 'SHM_REDIRECT_DEBUG=1',
+        'SHM_REDIRECT_RECLAIM_AFTER=0',
         'setsid', '--wait', 'python3', '-c', code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         universal_newlines=True)
     return proc.returncode, proc.stdout

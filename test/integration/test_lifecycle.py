@@ -56,7 +56,9 @@ def step(env, event, expect, runtime=0):
 @pytest.mark.parametrize('path', PLATFORMS)
 def test_warm_invocations_then_recovery_from_each_failure(functions, path):
     spec = function(functions, path)
-    with invoker.environment(spec, WORK) as env:
+    # No grace: the killed runtime's segment goes at the next runtime's first use (the default grace of 10 s is
+    # the 10 timeouts' test below).
+    with invoker.environment(spec, WORK, env={'SHM_REDIRECT_RECLAIM_AFTER': '0'}) as env:
         print('\n%s on %s' % (path, env.platform.description))
         cold = step(env, {'action': 'work'}, 'response').outcome.payload
         warm = step(env, {'action': 'work'}, 'response').outcome.payload
@@ -124,7 +126,8 @@ def test_two_runtimes_sharing_tmp_keep_each_others_live_objects(functions, path)
     nothing of runtime 1, whose spawn pool then opens the segment and the lock's semaphore by name."""
     spec = function(functions, path)
     slow = 8 if spec.arch == 'arm64' else 1
-    with invoker.environment(spec, WORK, runtimes=2, env={'SHM_REDIRECT_DEBUG': '1'},
+    no_grace = {'SHM_REDIRECT_DEBUG': '1', 'SHM_REDIRECT_RECLAIM_AFTER': '0'}
+    with invoker.environment(spec, WORK, runtimes=2, env=no_grace,
                              timeouts=[3 * slow, 120 * slow]) as env:
         print('\n%s on %s, two runtimes' % (path, env.platform.description))
         for token, kill_runtime_0 in (('still-running', False), ('killed-beside', True)):

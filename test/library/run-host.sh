@@ -8,7 +8,8 @@ parse_args "Checks, on the host's root filesystem made read-only, with no /dev/s
   audit        layer/audit.sh on the library
   control      without the library multiprocessing fails as on AL2023: FileNotFoundError: [Errno 2]
   programs     /bin/sh, cat and ls run with the library preloaded
-  python X.Y   test/library/python under fork, spawn and forkserver, once per interpreter" "$@"
+  python X.Y   test/library/python under fork, spawn and forkserver, once per interpreter (numpy and joblib
+               installed into the newest one for the joblib case)" "$@"
 
 interpreters() {
   local dir version minor found=0
@@ -52,6 +53,11 @@ host_python() {
   local python=$1
   "$python" -c 'import pytest' 2>/dev/null ||
     "$python" -m pip install -q --disable-pip-version-check pytest || return 1
+  # A joblib run killed midway (test_reclaim_keeps.py) needs numpy and joblib: on the newest interpreter only.
+  if [ "$python" = "$(interpreters | sort -V | tail -n 1)" ]; then
+    "$python" -c 'import numpy, joblib' 2>/dev/null ||
+      "$python" -m pip install -q --disable-pip-version-check numpy joblib || return 1
+  fi
   on_host LD_PRELOAD="$lib" "$python" -m pytest -p no:cacheprovider -q "$repo/test/library/python"
 }
 

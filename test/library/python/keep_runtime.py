@@ -14,6 +14,7 @@ from multiprocessing import shared_memory
 import _posixshmem
 
 libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
 libc.sem_open.restype = ctypes.c_void_p
 libc.sem_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_uint]
 for name in ("sem_wait", "sem_trywait", "sem_close"):
@@ -93,23 +94,64 @@ def shm_check(name, fill):
         os.close(fd)
 
 
-def daemonize():
-    """fork, the parent exits once the child has called setsid: the group that made a mapping is dead, the
-    mapping lives on in the child, which goes on answering."""
+def daemonize(how="plain"):
+    """fork, the parent exits once the child has called setsid and made itself non-dumpable (its /proc maps
+    unreadable to others): the group that made a mapping is dead, the mapping lives on in the child, which goes
+    on answering. "uid": the child is then user 65534, which holds the mapping and never opens it again."""
     r, w = os.pipe()
     if os.fork():
         os.close(w)
         os._exit(0 if os.read(r, 1) else 1)
     os.close(r)
     os.setsid()
+    libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    if how == "uid":
+        os.setresuid(65534, 65534, 65534)
     os.write(w, b"x")
     os.close(w)
     return "ok %d" % os.getpid()
 
 
+def shm_replace(name):
+    """Unlinks the name and makes it again (or, "open", opens it with O_CREAT); keeps it open; the inode."""
+    fd = _posixshmem.shm_open("/" + name, os.O_CREAT | os.O_RDWR, mode=0o600)
+    held.append(fd)
+    return "ok %d" % os.fstat(fd).st_ino
+
+
+def shm_unlink_and_make(name):
+    try:
+        _posixshmem.shm_unlink("/" + name)
+    except FileNotFoundError:
+        pass  # the reclaim got there first
+    return shm_replace(name)
+
+
+def flock(name, how):
+    """fcntl.flock on a descriptor of the segment NAME, kept open."""
+    import fcntl
+    fd = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0)
+    held.append(fd)
+    try:
+        fcntl.flock(fd, {"ex": fcntl.LOCK_EX | fcntl.LOCK_NB, "un": fcntl.LOCK_UN}[how])
+    except BlockingIOError:
+        return "busy"
+    return "ok"
+
+
+def flock_held(how):
+    import fcntl
+    try:
+        fcntl.flock(held[-1], {"ex": fcntl.LOCK_EX | fcntl.LOCK_NB, "un": fcntl.LOCK_UN}[how])
+    except BlockingIOError:
+        return "busy"
+    return "ok"
+
+
 COMMANDS = {"touch": touch, "sem-make": sem_make, "sem-hold": sem_hold, "sem-try": sem_try,
             "shm-make": shm_make, "shm-map": lambda name, fill: shm_make(name, fill, keep=True),
             "shm-recreate": shm_recreate, "shm-check": shm_check, "daemonize": daemonize,
+            "shm-open": shm_replace, "shm-replace": shm_unlink_and_make, "flock": flock, "flock-held": flock_held,
             "exit": lambda: os._exit(0)}
 
 if __name__ == "__main__":

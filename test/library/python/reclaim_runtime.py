@@ -78,14 +78,14 @@ def handoff(ctx):
     worker.join()
     ready(listing() - before)
 
-    def attach():
-        shm = shared_memory.SharedMemory(name=name)
-        try:
-            return "ok" if bytes(shm.buf[:len(PAYLOAD)]) == PAYLOAD else "broken"
-        finally:
-            shm.close()
+    kept = []
 
-    serve({"attach": attach})
+    def attach_and_keep():
+        shm = shared_memory.SharedMemory(name=name)
+        kept.append(shm)
+        return "ok" if bytes(shm.buf[:len(PAYLOAD)]) == PAYLOAD else "broken"
+
+    serve({"attach-and-keep": attach_and_keep})
 
 
 def exec_program(ctx):

@@ -1,9 +1,10 @@
 """Reclaiming what a killed runtime left in the redirect directory (layer/src/reclaim.c).
 
 Each "runtime" is reclaim_runtime.py started as a process group of its own, as Lambda starts one; a "new group's
-first use" is another such process touching shared memory once. What a killed group made must be gone after it;
-what a live group may still use must never be: a running pool's semaphores and segment, a segment a finished
-worker handed to its parent by name, a segment whose group lives on in an exec'd program, a parallel runtime.
+first use" is another such process touching shared memory once, with no grace (SHM_REDIRECT_RECLAIM_AFTER=0)
+unless the test says otherwise. What a killed group made and nobody uses must be gone after it; what a live group
+may still use must never be: a running pool's semaphores and segment, a parallel runtime; a segment a finished
+worker handed to its parent by name stays for the grace, and for as long as the parent maps it.
 """
 import json
 import os
@@ -75,7 +76,8 @@ def wait_group_dead(pgid):
         time.sleep(0.01)
 
 
-def first_use_of_a_new_group(env=None):
+def first_use_of_a_new_group(env=None, grace="0"):
+    env = dict(env or os.environ, SHM_REDIRECT_RECLAIM_AFTER=grace)
     subprocess.run([sys.executable, "-c", FIRST_USE], start_new_session=True, check=True, timeout=TIMEOUT,
                    env=env)
 
@@ -95,25 +97,30 @@ def test_running_pool_keeps_its_objects_and_loses_them_once_killed(method):
 
 
 @pytest.mark.parametrize("method", START_METHODS)
-def test_segment_handed_over_by_a_finished_worker_is_kept(method):
+def test_segment_handed_over_by_a_finished_worker_is_kept_for_the_grace_and_while_mapped(method):
+    # The parent had not used the library when its worker made the segment and exited: to the reclaim the group
+    # is dead (no process of it holds its record), and the grace keeps the segment for the hand-off.
     runtime = Runtime("handoff", method)
     assert len(runtime.objects) == 1
+    first_use_of_a_new_group(grace="60")
+    assert runtime.present() == runtime.objects
+    assert runtime.ask("attach-and-keep") == "ok"
     first_use_of_a_new_group()
-    assert runtime.ask("attach") == "ok"
+    assert runtime.present() == runtime.objects, "the parent maps it"
     runtime.kill()
     first_use_of_a_new_group()
     assert runtime.present() == []
 
 
-def test_group_living_on_in_an_exec_d_program_keeps_its_objects():
+def test_group_living_on_only_in_a_program_without_the_library_keeps_its_objects_for_the_grace():
     runtime = Runtime("exec", "spawn")
     runtime.proc.wait(TIMEOUT)  # the runtime itself is gone; cat runs on in its group
     assert any(state not in "ZX" for state in group_members(runtime.proc.pid))
-    first_use_of_a_new_group()
+    first_use_of_a_new_group(grace="60")
     assert runtime.present() == runtime.objects
-    runtime.kill()
     first_use_of_a_new_group()
-    assert runtime.present() == []
+    assert runtime.present() == [], "no process of the group uses the library, and nobody maps them"
+    runtime.kill()
 
 
 @pytest.mark.parametrize("method", START_METHODS)

@@ -1,20 +1,26 @@
-"""What the reclaim must never take (issue 18), each case in a redirect directory of its own
-(SHM_REDIRECT_DIR), so that it judges only what it made:
+"""What the reclaim must never take, each case in a redirect directory of its own (SHM_REDIRECT_DIR), with no
+grace (SHM_REDIRECT_RECLAIM_AFTER=0) unless it says otherwise, so that it judges only what it made, and a dead
+runtime's unused objects go at the next new group's first use:
 
 - a lock shared by name: a dead runtime made it, a live one holds it, a new runtime's first sem_open(O_CREAT)
   must find it held, not make a second semaphore of the same name;
-- an object a live runtime re-created (O_TRUNC) and re-sized after its maker died, then closed;
+- an object a live runtime re-created (O_TRUNC) and re-sized after its maker died, then closed: its maker's
+  record governs it, and it stays for the grace;
 - group 1: a PID namespace's init leading its group (a container's entrypoint) runs a helper with
   start_new_session=True;
-- a creator that daemonizes (fork, parent exits, setsid) and keeps the segment mapped;
-- a name re-created right at the reclaim's removal: the reclaimer is stopped by ptrace at the system call that
-  removes or moves the object away, the name is made again, and the new file must survive.
+- a creator that daemonizes (fork, parent exits, setsid, non-dumpable; also as another user, and a holder in
+  another PID namespace) and keeps the segment mapped;
+- a program that flock()s the segment itself (LOCK_EX, LOCK_UN);
+- a name re-created (or opened with O_CREAT) by a live runtime right at the reclaim's removal: the reclaimer is
+  stopped by ptrace at its unlinkat, the runtime waits, then holds the file the name reaches;
+- a joblib run killed mid-computation: its memmapping folder goes at the next new group's first use.
 
 Each runtime is keep_runtime.py, started as a process group of its own as Lambda starts one.
 """
 import ctypes
 import os
 import platform
+import select
 import shutil
 import signal
 import subprocess
@@ -44,14 +50,14 @@ def directory(tmp_path):
         shutil.rmtree(str(path), ignore_errors=True)
 
 
-def environ(directory):
-    return dict(os.environ, SHM_REDIRECT_DIR=directory, PYTHONPATH=HERE)
+def environ(directory, grace="0"):
+    return dict(os.environ, SHM_REDIRECT_DIR=directory, PYTHONPATH=HERE, SHM_REDIRECT_RECLAIM_AFTER=grace)
 
 
 class Runtime:
-    def __init__(self, directory):
+    def __init__(self, directory, grace="0"):
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "keep_runtime.py")],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environ(directory),
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environ(directory, grace),
                                      start_new_session=True, universal_newlines=True)
 
     def ask(self, command):
@@ -87,9 +93,9 @@ def wait_group_gone(pgid):
         time.sleep(0.01)
 
 
-def first_use_of_a_new_group(directory):
+def first_use_of_a_new_group(directory, grace="0"):
     subprocess.run([sys.executable, "-c", FIRST_USE], start_new_session=True, check=True, timeout=TIMEOUT,
-                   env=environ(directory))
+                   env=environ(directory, grace))
 
 
 def test_a_lock_held_by_a_live_runtime_keeps_excluding(directory):
@@ -109,13 +115,13 @@ def test_a_lock_held_by_a_live_runtime_keeps_excluding(directory):
             newcomer.end()
 
 
-def test_an_object_re_created_by_a_live_runtime_is_its_own(directory):
+def test_an_object_re_created_by_a_live_runtime_stays_for_the_grace(directory):
     runtime = Runtime(directory)
     try:
         assert runtime.ask("touch") == "ok"
         dead_runtime_made(directory, "shm-make cache a")
         assert runtime.ask("shm-recreate cache b") == "ok"
-        first_use_of_a_new_group(directory)
+        first_use_of_a_new_group(directory, grace="60")
         assert runtime.ask("shm-check cache b") == "ok"
     finally:
         runtime.end()
@@ -149,29 +155,133 @@ def test_group_1_of_a_pid_namespace_is_alive(directory):
     assert out.stdout.strip() == "kept", out.stderr
 
 
-def test_a_daemon_keeps_the_segment_it_maps(directory):
+@pytest.mark.parametrize("how", ["plain", "uid"])
+def test_a_daemon_keeps_the_segment_it_maps(directory, how):
+    if how == "uid" and os.geteuid() != 0:
+        pytest.skip("another uid needs root")
+    os.chmod(os.path.dirname(directory), 0o755)
     runtime = Runtime(directory)
     reply = ""
     try:
         assert runtime.ask("shm-map seg d") == "ok"
-        reply = runtime.ask("daemonize")
+        reply = runtime.ask("daemonize " + how)
         assert reply.startswith("ok ")
         runtime.proc.wait(TIMEOUT)  # the parent is gone; the daemon answers on the same pipes
         wait_group_gone(runtime.proc.pid)
+        inode = os.stat(os.path.join(directory, "seg")).st_ino
         first_use_of_a_new_group(directory)
-        assert runtime.ask("shm-check seg d") == "ok"
+        assert os.stat(os.path.join(directory, "seg")).st_ino == inode
+        if how == "plain":
+            assert runtime.ask("shm-check seg d") == "ok"
     finally:
         if reply.startswith("ok "):
             os.killpg(int(reply[3:]), signal.SIGKILL)
+    deadline = time.monotonic() + TIMEOUT
+    while os.path.exists(os.path.join(directory, "seg")):
+        assert time.monotonic() < deadline, "the daemon is gone, its segment is not"
+        first_use_of_a_new_group(directory)
 
 
-# System calls that remove or move a file away, by machine.
-REMOVING = {"x86_64": {263, 264, 316}, "aarch64": {35, 276}}
+HOLD_IN_NAMESPACE = """
+import mmap, os, sys, _posixshmem
+fd = _posixshmem.shm_open("/seg", os.O_RDWR, mode=0)
+m = mmap.mmap(fd, 4096)
+os.close(fd)
+print("ready %d" % os.getpid(), flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_holder_in_another_pid_namespace_keeps_the_segment(directory):
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        pytest.skip("unshare -p needs root and util-linux")
+    dead_runtime_made(directory, "shm-make seg n")
+    holder = subprocess.Popen(["unshare", "-p", "-f", "--kill-child", sys.executable, "-c", HOLD_IN_NAMESPACE],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=environ(directory),
+                              start_new_session=True, universal_newlines=True)
+    try:
+        line = holder.stdout.readline()
+        if not line.startswith("ready"):
+            pytest.skip("no PID namespace here")
+        assert line.split() == ["ready", "1"], "the holder is PID 1 of a namespace of its own"
+        first_use_of_a_new_group(directory)
+        assert os.path.exists(os.path.join(directory, "seg"))
+    finally:
+        holder.stdin.close()
+        holder.wait(TIMEOUT)
+    first_use_of_a_new_group(directory)
+    assert not os.path.exists(os.path.join(directory, "seg"))
+
+
+def test_a_program_s_own_flock_neither_drops_nor_blocks_the_library_s(directory):
+    b, c = Runtime(directory), Runtime(directory)
+    try:
+        assert b.ask("touch") == "ok" and c.ask("touch") == "ok"
+        dead_runtime_made(directory, "shm-make seg f")
+        assert b.ask("flock seg ex") == "ok", "LOCK_EX while another runtime has it open"
+        assert c.ask("flock seg ex") == "busy", "LOCK_EX|LOCK_NB of another runtime: EWOULDBLOCK"
+        assert b.ask("flock-held un") == "ok" and c.ask("flock-held ex") == "ok"
+        assert c.ask("flock-held un") == "ok"
+        c.end()
+        first_use_of_a_new_group(directory)
+        assert os.path.exists(os.path.join(directory, "seg")), "B's LOCK_UN kept the library's own lock"
+    finally:
+        b.end()
+        c.end()
+    first_use_of_a_new_group(directory)
+    assert not os.path.exists(os.path.join(directory, "seg"))
+
+
+JOBLIB_RUN = """
+import numpy as np
+from joblib import Parallel, delayed
+def slow(a):
+    import time
+    time.sleep(60)
+data = np.ones(4 << 20)  # 32 MiB: memmapped to the workers through /dev/shm
+print("started", flush=True)
+Parallel(n_jobs=2, max_nbytes="1M", temp_folder="/dev/shm")(delayed(slow)(data) for _ in range(2))
+"""
+
+
+def used_bytes(directory):
+    total = 0
+    for root, _, files in os.walk(directory):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_blocks * 512
+            except FileNotFoundError:
+                pass
+    return total
+
+
+def test_a_joblib_run_killed_midway_gives_its_space_back(directory):
+    pytest.importorskip("numpy")
+    pytest.importorskip("joblib")
+    run = subprocess.Popen([sys.executable, "-c", JOBLIB_RUN], stdout=subprocess.PIPE, env=environ(directory),
+                           start_new_session=True, universal_newlines=True)
+    try:
+        assert run.stdout.readline().strip() == "started"
+        deadline = time.monotonic() + TIMEOUT
+        while used_bytes(directory) < 32 << 20:
+            assert time.monotonic() < deadline and run.poll() is None, "joblib never memmapped its data"
+            time.sleep(0.1)
+    finally:
+        os.killpg(run.pid, signal.SIGKILL)
+        run.wait(TIMEOUT)
+    wait_group_gone(run.pid)
+    held = used_bytes(directory)
+    first_use_of_a_new_group(directory)
+    assert held >= 32 << 20 and used_bytes(directory) == 0 and os.listdir(directory) == [], os.listdir(directory)
+
+
+# unlinkat, by machine.
+REMOVING = {"x86_64": {263}, "aarch64": {35}}
 
 
 def traced_first_use(directory, at_stop):
-    """A new group's first use (sh testing for a name in /dev/shm) under ptrace; at its first system call that
-    removes or moves a file, calls at_stop before the call goes on. Returns whether it got there."""
+    """A new group's first use (sh testing for a name in /dev/shm) under ptrace; at its first unlinkat, calls
+    at_stop before the call goes on. Returns whether it got there."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.ptrace.restype = ctypes.c_long
     libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
@@ -216,22 +326,26 @@ def syscall_nr(libc, machine, pid):
     return regs[8]
 
 
-def test_a_name_re_created_at_the_removal_survives(directory):
+@pytest.mark.parametrize("command", ["shm-replace", "shm-open"])
+def test_a_name_made_again_at_the_removal_is_the_one_held(directory, command):
+    """shm-replace: shm_unlink and shm_open(O_CREAT); shm-open: shm_open(O_CREAT) of the name being removed."""
     if platform.machine() not in REMOVING:
         pytest.skip("ptrace register layout of %s not known here" % platform.machine())
-    dead_runtime_made(directory, "shm-make race")
-    path = os.path.join(directory, "race")
-    remade = []
-
-    def remake():
-        os.unlink(path)
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
-        os.write(fd, b"L")
-        remade.append((fd, os.fstat(fd).st_ino))
-
-    assert traced_first_use(directory, remake), "the reclaim never tried to remove the dead runtime's object"
-    fd, inode = remade[0]
+    live = Runtime(directory)
     try:
-        assert os.stat(path).st_ino == inode
+        assert live.ask("touch") == "ok"
+        dead_runtime_made(directory, "shm-make race")
+        waited = []
+
+        def race():
+            live.proc.stdin.write("%s race\n" % command)
+            live.proc.stdin.flush()
+            ready, _, _ = select.select([live.proc.stdout], [], [], 0.3)
+            waited.append(not ready)
+
+        assert traced_first_use(directory, race), "the reclaim never tried to remove the dead runtime's object"
+        reply = live.proc.stdout.readline().split()
+        assert waited == [True], "the live runtime did not wait for the stopped reclaimer"
+        assert reply[0] == "ok" and os.stat(os.path.join(directory, "race")).st_ino == int(reply[1])
     finally:
-        os.close(fd)
+        live.end()

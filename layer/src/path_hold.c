@@ -1,0 +1,68 @@
+#include "path_hold.h"
+
+#include "hold.h"
+#include "record.h"
+#include "settings.h"
+#include "shm_dir.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+
+/* The top-level entry of P below the redirect directory into LEAF, or 0. */
+static int top_entry(const char *p, char leaf[NAME_MAX + 1])
+{
+    const struct shm_target *t = shm_target();
+    if (!t->redirect || strncmp(p, t->dir, t->len) != 0 || p[t->len] != '/')
+        return 0;
+    p += t->len;
+    for (;;) {
+        while (*p == '/')
+            p++;
+        size_t n = strcspn(p, "/");
+        if (n == 0 || n > NAME_MAX)
+            return 0;
+        if (!(n == 1 && p[0] == '.')) {
+            memcpy(leaf, p, n);
+            leaf[n] = '\0';
+            return !(n == 2 && p[0] == '.' && p[1] == '.');
+        }
+        p += n;
+    }
+}
+
+static atomic_ullong last_top; /* the inode last recorded: a folder's files are one entry */
+
+void path_made(const char *p)
+{
+    char leaf[NAME_MAX + 1];
+    if (!top_entry(p, leaf))
+        return;
+    int saved = errno;
+    int fd = sys_openat(shm_dir_fd(), leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    struct stat st;
+    if (fd >= 0 && sys_fstat(fd, &st) == 0 && atomic_exchange(&last_top, (unsigned long long)st.st_ino) != st.st_ino)
+        record_add(fd, leaf);
+    if (fd >= 0)
+        close(fd);
+    errno = saved;
+}
+
+int path_opened(const char *p, int fd, int flags)
+{
+    char leaf[NAME_MAX + 1];
+    if (fd < 0 || !top_entry(p, leaf))
+        return 1;
+    int saved = errno;
+    struct stat st;
+    int held = 1;
+    if ((flags & O_TMPFILE) == O_TMPFILE)
+        hold_fd(fd); /* unnamed until linked */
+    else
+        held = hold_named(fd, AT_FDCWD, p, !(flags & O_NOFOLLOW), &st);
+    if (held == 1 && (flags & O_CREAT))
+        path_made(p);
+    errno = saved;
+    return held != 0;
+}

@@ -1,0 +1,238 @@
+#include "record.h"
+
+#include "hold.h"
+#include "num.h"
+#include "pidlock.h"
+#include "registry.h"
+#include "shm_dir.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <linux/fs.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#define COMPACT_MIN (64 * 1024)
+
+static atomic_int reg_fd = -1;
+static atomic_int anchor = -1;    /* LOCK_SH held: the group lives while any holder does */
+static atomic_int append_fd = -1; /* this process's own description (locks below are per description) */
+static atomic_int append_pid;
+static char leaf[24];
+static atomic_int lock; /* appends and compaction of this process's threads */
+static size_t compact_at = COMPACT_MIN;
+static char last[NAME_MAX + 48]; /* this process's last entry: the same again is not repeated */
+static int last_pid;
+
+unsigned long long record_generation(int fd)
+{
+    unsigned int gen = 0;
+    if (syscall(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) != 0)
+        gen = 0;
+    return gen;
+}
+
+int record_registry(void)
+{
+    return atomic_load(&reg_fd);
+}
+
+int record_join(const struct shm_target *t)
+{
+    long pgid = syscall(SYS_getpgid, 0);
+    if (pgid <= 0)
+        return -1;
+    int regfd = registry_open(t);
+    if (regfd < 0)
+        return -1;
+    /* Kept even when no record can be made (a full disk): the reclaim
+       needs it. */
+    int old_reg = atomic_exchange(&reg_fd, regfd);
+    if (old_reg >= 0)
+        close(old_reg);
+    char name[sizeof leaf] = "g.";
+    *num_put(name + 2, (unsigned long long)pgid) = '\0';
+    for (int tries = 0; tries < 64; tries++) {
+        int made = 1;
+        int fd = sys_openat(regfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0 && errno == EEXIST) {
+            made = 0;
+            fd = sys_openat(regfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+            if (fd < 0 && errno == ENOENT)
+                continue; /* retired meanwhile */
+        }
+        if (fd < 0)
+            break;
+        struct stat st;
+        int held = hold_named(fd, regfd, name, 0, &st);
+        if (held == 1 && S_ISREG(st.st_mode)) {
+            /* A process whose directory was made again joins again. */
+            int old = atomic_exchange(&anchor, -1);
+            int old_append = atomic_exchange(&append_fd, -1);
+            if (old_append >= 0 && old_append != old)
+                close(old_append);
+            if (old >= 0)
+                close(old);
+            memcpy(leaf, name, sizeof leaf);
+            atomic_store(&append_pid, (int)syscall(SYS_getpid));
+            atomic_store(&append_fd, fd);
+            atomic_store_explicit(&anchor, fd, memory_order_release);
+            return made;
+        }
+        close(fd);
+        if (held < 0 || !S_ISREG(st.st_mode)) {
+            errno = held < 0 ? errno : EINVAL;
+            break;
+        }
+    }
+    return -1;
+}
+
+/* A byte-range lock of this description on the record's first byte:
+   appenders share it, the compaction excludes them. */
+static int range_lock(int fd, short type)
+{
+    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
+    int rc;
+    while ((rc = (int)syscall(SYS_fcntl, fd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW, &fl)) != 0
+           && errno == EINTR)
+        ;
+    return rc;
+}
+
+/* This process's own description of the record: a forked child's appends
+   must not share the locks of its parent's. */
+static int own_append_fd(void)
+{
+    int fd = atomic_load(&append_fd);
+    int self = (int)syscall(SYS_getpid);
+    if (fd >= 0 && atomic_load(&append_pid) == self)
+        return fd;
+    int mine = sys_openat(atomic_load(&reg_fd), leaf, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+    struct stat a, b;
+    if (mine >= 0 && (sys_fstat(mine, &a) != 0 || sys_fstat(atomic_load(&anchor), &b) != 0 || a.st_ino != b.st_ino)) {
+        close(mine);
+        mine = -1;
+    }
+    if (mine < 0)
+        return -1;
+    atomic_store(&append_fd, mine);
+    atomic_store(&append_pid, self);
+    return mine;
+}
+
+struct compaction {
+    int dirfd;
+    char *out;
+    size_t len;
+};
+
+static void keep_named(void *ctx, const struct record_entry *e)
+{
+    struct compaction *c = ctx;
+    struct stat st;
+    if (sys_fstatat(c->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != e->ino)
+        return;
+    if (e->gen) { /* a number reused by a later file (ext4 reuses them at once) */
+        int fd = sys_openat(c->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+        int same = fd >= 0 && record_generation(fd) == e->gen;
+        if (fd >= 0)
+            close(fd);
+        if (!same)
+            return;
+    }
+    char *p = num_put(c->out + c->len, e->ino);
+    *p++ = ' ';
+    p = num_put(p, e->gen);
+    *p++ = ' ';
+    size_t n = strlen(e->name) + 1;
+    memcpy(p, e->name, n);
+    c->len = (size_t)(p + n - c->out);
+}
+
+/* Drops the entries whose name no longer names their file.  The survivors
+   are written over the start of the file in one call, never past what they
+   replace, then the file is cut: a crash in between leaves duplicates. */
+static void compact(int fd)
+{
+    struct stat st;
+    if (range_lock(fd, F_WRLCK) != 0)
+        return;
+    int out = sys_openat(atomic_load(&reg_fd), leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    struct compaction c = { shm_dir_fd(), NULL, 0 };
+    if (out >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
+        && record_each(fd, keep_named, &c) == 0 && syscall(SYS_pwrite64, out, c.out, c.len, 0) == (long)c.len) {
+        syscall(SYS_ftruncate, out, (off_t)c.len);
+        compact_at = c.len * 2 > COMPACT_MIN ? c.len * 2 : COMPACT_MIN;
+    }
+    free(c.out);
+    if (out >= 0)
+        close(out);
+    range_lock(fd, F_UNLCK);
+}
+
+void record_add(int fd, const char *name)
+{
+    if (atomic_load_explicit(&anchor, memory_order_acquire) < 0)
+        return;
+    int saved = errno;
+    struct stat st;
+    char entry[NAME_MAX + 48];
+    size_t n = strnlen(name, NAME_MAX);
+    if (sys_fstat(fd, &st) == 0) {
+        char *p = num_put(entry, (unsigned long long)st.st_ino);
+        *p++ = ' ';
+        p = num_put(p, record_generation(fd));
+        *p++ = ' ';
+        memcpy(p, name, n);
+        p[n] = '\0';
+        n = (size_t)(p + n + 1 - entry);
+        pidlock_take(&lock);
+        int self = (int)syscall(SYS_getpid);
+        int rec = last_pid == self && memcmp(last, entry, n) == 0 ? -1 : own_append_fd();
+        if (rec >= 0) {
+            memcpy(last, entry, n);
+            last_pid = self;
+            int locked = range_lock(rec, F_RDLCK) == 0;
+            long written = syscall(SYS_write, rec, entry, n);
+            off_t end = written > 0 ? (off_t)syscall(SYS_lseek, rec, 0, SEEK_CUR) : 0;
+            if (locked)
+                range_lock(rec, F_UNLCK);
+            if (locked && end > (off_t)compact_at)
+                compact(rec);
+        }
+        pidlock_drop(&lock);
+    }
+    errno = saved;
+}
+
+int record_each(int fd, void (*fn)(void *ctx, const struct record_entry *e), void *ctx)
+{
+    struct stat st;
+    if (sys_fstat(fd, &st) != 0)
+        return -1;
+    char *buf = malloc((size_t)st.st_size + 1);
+    if (!buf)
+        return -1;
+    long n = syscall(SYS_pread64, fd, buf, (size_t)st.st_size, 0);
+    if (n < 0) {
+        free(buf);
+        return -1;
+    }
+    buf[n] = '\0';
+    /* An entry cut by a crash, or a fragment a compaction left, parses as
+       nothing and is skipped. */
+    for (char *s = buf; s < buf + n; s += strlen(s) + 1) {
+        struct record_entry e;
+        const char *p = num_get(s, &e.ino);
+        if (!p || *p != ' ' || !(p = num_get(p + 1, &e.gen)) || *p != ' ' || !p[1])
+            continue;
+        e.name = p + 1;
+        if (!strchr(e.name, '/') && strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0)
+            fn(ctx, &e);
+    }
+    free(buf);
+    return 0;
+}

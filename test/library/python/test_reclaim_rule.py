@@ -1,0 +1,132 @@
+"""The reclaim's rule as a user relies on it (docs/library.md), each case in a redirect directory of its own:
+a hand-off by name between process groups (coreutils timeout, setsid) behaves as on glibc within the grace; no
+split brain between reclaimers and live O_CREAT openers; a reclaimer SIGKILLed at any point (and left a zombie)
+holds nothing past the next group's first use; the registry never follows a symlink and a record stays small.
+(A full disk: layer/test/t_enospc.c and full_disk.py, in a sandbox whose /tmp is a small ext4.)
+"""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import TIMEOUT
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PRODUCE = """
+import os, _posixshmem
+fd = _posixshmem.shm_open("/handoff", os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600)
+os.ftruncate(fd, 4096)
+os.pwrite(fd, b"hello", 0)
+"""
+CONSUME = """
+import os, _posixshmem
+fd = _posixshmem.shm_open("/handoff", os.O_RDWR, mode=0)
+print(os.pread(fd, 5, 0).decode())
+"""
+FIRST_USE = """
+import os, _posixshmem
+try:
+    _posixshmem.shm_open("/none", os.O_RDONLY, mode=0)
+except FileNotFoundError:
+    pass
+"""
+MANY = """
+import os, sys, _posixshmem
+for i in range(int(sys.argv[1])):
+    fd = _posixshmem.shm_open("/many-%d" % i, os.O_CREAT | os.O_RDWR, mode=0o600)
+    os.ftruncate(fd, 4096)
+    os.close(fd)
+"""
+
+
+@pytest.fixture
+def directory(tmp_path):
+    shm = tmp_path / "shm"
+    yield str(shm)
+    for path in (shm, tmp_path / "shm.reclaim"):
+        shutil.rmtree(str(path), ignore_errors=True)
+
+
+def environ(directory, grace=None):
+    env = dict(os.environ, SHM_REDIRECT_DIR=directory)
+    env.pop("SHM_REDIRECT_RECLAIM_AFTER", None)
+    if grace is not None:
+        env["SHM_REDIRECT_RECLAIM_AFTER"] = grace
+    return env
+
+
+def python(code, env, *args, prefix=()):
+    return subprocess.run(list(prefix) + [sys.executable, "-c", code] + list(args), env=env, timeout=TIMEOUT,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+
+
+@pytest.mark.parametrize("wrapper", [("timeout", "20"), ("setsid",)])
+def test_a_hand_off_by_name_between_groups_works_as_on_glibc(directory, wrapper):
+    if not shutil.which(wrapper[0]):
+        pytest.skip("no %s here" % wrapper[0])
+    env = environ(directory)
+    assert python(PRODUCE, env, prefix=wrapper).returncode == 0
+    consumer = python(CONSUME, env, prefix=wrapper)
+    assert consumer.stdout.strip() == "hello", consumer.stderr
+    # The same without grace: the consumer's own first use takes the dead producer's segment first.
+    os.unlink(os.path.join(directory, "handoff"))
+    assert python(PRODUCE, env, prefix=wrapper).returncode == 0
+    consumer = python(CONSUME, environ(directory, "0"), prefix=wrapper)
+    assert "FileNotFoundError" in consumer.stderr
+
+
+def test_no_split_brain_between_reclaimers_and_live_o_creat_openers(directory):
+    rounds = "200" if os.uname().machine == "x86_64" else "20"  # arm64 runs under qemu-user here
+    run = subprocess.run([sys.executable, os.path.join(HERE, "split_stress.py"), directory, rounds],
+                         env=environ(directory, "0"), stdout=subprocess.PIPE, universal_newlines=True,
+                         timeout=10 * TIMEOUT, check=True)
+    splits, orphans, contested = map(int, run.stdout.split())
+    assert (splits, orphans) == (0, 0)
+    assert contested > 0, "the reclaimers never removed a file the openers were after"
+
+
+def test_a_reclaimer_killed_at_any_point_holds_nothing_past_the_next_first_use(directory):
+    env = environ(directory, "0")
+    assert subprocess.run([sys.executable, "-c", MANY, "300"], env=env, start_new_session=True,
+                          timeout=TIMEOUT).returncode == 0
+    zombies, delay = [], 0.002
+    while len(os.listdir(directory)) == 300 and delay < 2:
+        reclaimer = subprocess.Popen([sys.executable, "-c", FIRST_USE], env=env, start_new_session=True)
+        time.sleep(delay)
+        reclaimer.send_signal(signal.SIGKILL)
+        # Exited (SIGKILL takes a moment, and an exiting process still holds its locks), not reaped: a zombie.
+        os.waitid(os.P_PID, reclaimer.pid, os.WEXITED | os.WNOWAIT)
+        zombies.append(reclaimer)
+        delay *= 1.3
+    assert python(FIRST_USE, env).returncode == 0
+    assert os.listdir(directory) == []
+    for reclaimer in zombies:
+        reclaimer.wait(TIMEOUT)
+
+
+def test_the_registry_never_follows_a_symlink(directory, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.symlink(str(elsewhere), directory + ".reclaim")
+    run = python(PRODUCE, environ(directory))
+    assert run.returncode == 0 and "is not a directory of this user's" in run.stderr
+    assert os.listdir(str(elsewhere)) == []
+
+
+def test_a_record_stays_small(directory):
+    churn = """
+import os, _posixshmem
+for i in range(20000):
+    os.close(_posixshmem.shm_open("/churn", os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600))
+    _posixshmem.shm_unlink("/churn")
+os.setpgid(0, 0)
+print(max(os.stat(os.path.join(r, f)).st_size for r, _, fs in os.walk(os.environ["SHM_REDIRECT_DIR"] + ".reclaim")
+          for f in fs))
+"""
+    run = python(churn, environ(directory))
+    assert run.returncode == 0, run.stderr
+    assert 0 < int(run.stdout) <= 160 * 1024
