@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import { awscdk, DependencyType, javascript } from 'projen';
 
 // The floor: Runtime.PROVIDED_AL2023 (the Docker fallback's build image)
@@ -170,5 +171,25 @@ for (const [dir, what] of [['java-app', 'the Java jar from a Java'], ['go-app', 
   task.exec(`bash test/apps/${dir}/run.sh`);
 }
 project.gitignore.exclude('test/apps/java-app/target/');
+
+// --- Releases (docs/releasing.md) ---
+// One version for the npm, PyPI, Maven and Go packages: VERSION, which release/cut.sh sets (the library inside
+// has its own, layer/VERSION). It is committed, not derived from tags, so that a build of any commit knows it.
+project.package.addVersion(fs.readFileSync('VERSION', 'utf8').trim());
+project.addTask('release:local', {
+  description: 'Cut a release: bump VERSION (--library for layer/VERSION), date the changelog, commit, tag, build and check dist/',
+  exec: 'bash release/cut.sh',
+  receiveArgs: true,
+});
+project.addTask('release:build', {
+  description: 'Build and check every artefact of the checked-out commit into dist/ (what the release workflow runs at a tag)',
+  exec: 'bash release/build.sh',
+});
+project.addTask('release:verify', {
+  description: 'Rebuild the library from the checked-out tag and compare it with a release\'s notes (RELEASE_NOTES.md)',
+  exec: 'bash release/verify.sh',
+  receiveArgs: true,
+});
+project.addPackageIgnore('/release/');
 
 project.synth();
