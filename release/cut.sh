@@ -52,7 +52,9 @@ if [ -n "$library" ]; then
 fi
 
 echo "$version" >VERSION
-npx projen >/dev/null
+# package.json from VERSION, and the lock file's copy of the version; node_modules is left as it is.
+npx projen --no-post >/dev/null
+npm install --package-lock-only --no-audit --no-fund --loglevel=error >/dev/null
 python3 - "$version" "$(date -u +%Y-%m-%d)" <<'PY'
 import re, sys
 version, day = sys.argv[1:]
@@ -60,7 +62,7 @@ text = open('CHANGELOG.md').read()
 text = re.sub(r'^## Unreleased\b.*$', '## Unreleased\n\n## %s (%s)' % (version, day), text, count=1, flags=re.M)
 open('CHANGELOG.md', 'w').write(text)
 PY
-git add VERSION layer/VERSION package.json CHANGELOG.md
+git add VERSION layer/VERSION package.json package-lock.json CHANGELOG.md
 git commit --quiet -m "release: v$version (library $(cat layer/VERSION))"
 git tag -a "v$version" -m "cdk-lambda-multiprocessing $version (library $(cat layer/VERSION))"
 echo "release/cut: committed and tagged v$version; building dist/"
