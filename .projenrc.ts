@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { awscdk, DependencyType, javascript } from 'projen';
+import { addWorkflows } from './projenrc/workflows';
 
 // The floor: Runtime.PROVIDED_AL2023 (the Docker fallback's build image)
 // arrived in 2.105.0 and Runtime.PYTHON_3_12 (used by the documented and
@@ -49,8 +50,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing-go',
   },
 
-  // No GitHub here: CI is .ci/run, releases are manual.
-  github: false,
+  // GitHub: only the two workflows of projenrc/workflows.ts (CI runs .ci/run; a tag is built by
+  // release/build.sh and published). projen's own release (version bumps from commit messages) stays off: the
+  // version is VERSION, set by release/cut.sh.
+  github: true,
+  githubOptions: { mergify: false, pullRequestLint: false },
+  stale: false,
+  autoMerge: false,
   release: false,
   buildWorkflow: false,
   depsUpgrade: false,
@@ -96,12 +102,11 @@ for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'M
 // The prebuilt x86_64 and arm64 libraries the package ships (LibraryBuild.PREBUILT, and AUTO's fallback),
 // built before every compile so the tests and the package always hold those of the current sources. Needs gcc
 // and gcc-aarch64-linux-gnu (or x86-64 on an arm64 host); never committed.
-project.preCompileTask.spawn(
-  project.addTask('build:prebuilt', {
-    description: 'Build and audit the prebuilt libraries the package ships (layer/prebuilt/)',
-    exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
-  }),
-);
+const buildPrebuilt = project.addTask('build:prebuilt', {
+  description: 'Build and audit the prebuilt libraries the package ships (layer/prebuilt/)',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
+});
+project.preCompileTask.spawn(buildPrebuilt);
 // The FROM-scratch image for Dockerfiles outside CDK (issue 19): /opt/lib/shm_redirect.so for x86_64 and arm64
 // under one manifest list, built from layer/src as the prebuilt libraries are, saved as an OCI archive in
 // dist/image (podman; docs/images.md says how a release publishes it).
@@ -121,6 +126,12 @@ for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.c
 const assemblyStale = 'sh projenrc/assembly-stale.sh';
 for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
   project.tasks.tryFind(name)!.prependSpawn(project.compileTask, { condition: assemblyStale });
+}
+// compile alone does not run pre-compile, so a package made from a fresh clone carried no prebuilt libraries
+// (release/check.sh compares the npm package's with the layer zips): each package task builds them first when
+// they are missing or older than their sources (projenrc/prebuilt-stale.sh).
+for (const name of ['package:js', 'package:python', 'package:java', 'package:go']) {
+  project.tasks.tryFind(name)!.prependSpawn(buildPrebuilt, { condition: 'sh projenrc/prebuilt-stale.sh' });
 }
 
 // --- Integration tests and the demo (owner: integ; docs/integration.md) ---
@@ -191,5 +202,6 @@ project.addTask('release:verify', {
   receiveArgs: true,
 });
 project.addPackageIgnore('/release/');
+addWorkflows(project);
 
 project.synth();

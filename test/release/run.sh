@@ -49,7 +49,10 @@ cut() { npx projen release:local "$next"; }
 changelog() {
   grep -q "^## $next ($(date -u +%Y-%m-%d))" CHANGELOG.md || { echo "no dated '## $next' entry"; return 1; }
   [ "$(git describe --tags --exact-match)" = "v$next" ] || return 1
-  refuses "$next.1" 2>&1 | grep -q 'Unreleased' && echo "a second cut with nothing in '## Unreleased' is refused"
+  local after out
+  after=$(echo "$next" | awk -F. '{ printf "%d.%d.%d", $1, $2, $3 + 1 }')
+  out=$(refuses "$after") && [[ $out == *Unreleased* ]] || { echo "a second cut, $after: $out"; return 1; }
+  echo "dated '## $next', tag v$next; $out"
 }
 
 verify() { bash release/verify.sh dist/RELEASE_NOTES.md; }
