@@ -102,6 +102,10 @@ release: construct
 # The GitHub workflows projen generates, linted offline (actionlint, zizmor).
 workflows:
 	$(STAGE) bash test/release/lint-workflows.sh
+# The examples for SAM, the Serverless Framework and Terraform, each checked by its own tool (cfn-lint and
+# aws-sam-translator, osls package, HCL2); the Dockerfile example is built in stage release.
+outside-cdk:
+	$(STAGE) bash test/release/outside-cdk.sh
 
 # --- Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.
 watch-versions:
