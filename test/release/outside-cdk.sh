@@ -4,19 +4,22 @@
 # layer/build.sh's x86_64 library), under the name the example gives it:
 #   same function   the four app.py are one file
 #   sam             cfn-lint on template.yaml; aws-sam-translator turns it into CloudFormation: a layer version
-#                   from the zip, the function with that layer and LD_PRELOAD (test/release/sam_translate.py)
+#                   from the zip, the function with that layer and LD_PRELOAD (test/release/sam_translate.py);
+#                   `sam build` builds it (sam local invoke is not run: docs/outside-cdk.md)
 #   serverless      `osls package` (the Serverless Framework v3's open-source continuation; v4 needs a login),
 #                   offline but for a loopback stand-in answering CloudFormation's "stack does not exist"; the
 #                   packaged template has the layer from the zip and the function with it and LD_PRELOAD
 #   terraform       main.tf parsed as HCL2 and checked (test/release/terraform_check.py); no Terraform-compatible
 #                   tool validates here (the aws provider comes only from their registries)
 # The Dockerfile example is built with podman by stage release (release/check.sh, COPY --from the image).
-# Tools pinned and installed once into the cache: cfn-lint, aws-sam-translator, python-hcl2 (PyPI), osls (npm).
+# Tools pinned and installed once into the cache: aws-sam-cli, cfn-lint, aws-sam-translator, python-hcl2 (PyPI),
+# osls (npm).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${CLM_CACHE_DIR:-/var/cache/cdk-lambda-multiprocessing}
 tools=$cache/outside-cdk
-PYPI=(cfn-lint==1.58.0 aws-sam-translator==1.115.0 python-hcl2==8.1.4)
+# aws-sam-cli 1.170.0 depends on exactly these cfn-lint and aws-sam-translator.
+PYPI=(aws-sam-cli==1.170.0 cfn-lint==1.58.0 aws-sam-translator==1.115.0 python-hcl2==8.1.4)
 OSLS=osls@4.3.1
 mkdir -p "$tools"
 exec 9>"$tools/.lock"
@@ -85,7 +88,34 @@ sam() {
   echo "cfn-lint $("$tools/venv/bin/cfn-lint" --version | cut -d' ' -f2) template.yaml:"
   (cd "$examples/sam" && "$tools/venv/bin/cfn-lint" template.yaml) || return 1
   echo "cfn-lint: no problems"
-  "$python" "$repo/test/release/sam_translate.py" "$examples/sam/template.yaml"
+  "$python" "$repo/test/release/sam_translate.py" "$examples/sam/template.yaml" || return 1
+  sam_build "$zip"
+}
+
+# `sam build` with the runtime's Python on PATH (SAM insists on python3.12 for a python3.12 function; the host
+# Pythons from pyenv are a prerequisite of the test command), then what it built.
+sam_build() {
+  local python312 built=$examples/sam/.aws-sam/build
+  python312=$(ls -d "${PYENV_ROOT:-/root/.pyenv}"/versions/3.12.*/bin 2>/dev/null | tail -n 1)
+  [ -n "$python312" ] || { echo "sam build needs a Python 3.12 (pyenv install 3.12)"; return 1; }
+  (cd "$examples/sam" && PATH=$python312:$PATH SAM_CLI_TELEMETRY=0 "$tools/venv/bin/sam" build 2>&1 | grep -v '^$\|^\[\*\]\|^=\+$\|Commands you can') || return 1
+  "$python" - "$built" "$examples/sam/$1" <<'PY'
+import os, sys
+from samtranslator.yaml_helper import yaml_parse
+built, zip_path = sys.argv[1:]
+resources = yaml_parse(open(built + '/template.yaml').read())['Resources']
+layer = resources['ShmRedirectLayer']['Properties']
+function = resources['Workers']['Properties']
+checks = {
+    'the layer is the release zip': os.path.realpath(os.path.join(built, layer['ContentUri'])) == os.path.realpath(zip_path),
+    'the function holds app.py': sorted(os.listdir(os.path.join(built, function['CodeUri']))) == ['app.py'],
+    'the function keeps the layer and LD_PRELOAD': function['Layers'] == [{'Ref': 'ShmRedirectLayer'}]
+    and function['Environment']['Variables']['LD_PRELOAD'] == '/opt/lib/shm_redirect.so',
+}
+for what, ok in checks.items():
+    print('sam build: %s: %s' % (what, 'yes' if ok else 'NO'))
+sys.exit(0 if all(checks.values()) else 1)
+PY
 }
 
 serverless() {
