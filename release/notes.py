@@ -6,6 +6,7 @@ that made it, and how to check it by rebuilding from the tag (release/verify.sh,
 import argparse
 import json
 import re
+import tarfile
 
 
 def changelog_entry(version):
@@ -15,6 +16,12 @@ def changelog_entry(version):
     if not match:
         raise SystemExit('release/notes: CHANGELOG.md has no "## %s" section (release/cut.sh writes it)' % version)
     return match.group(1).strip()
+
+
+def image_digest(archive):
+    """The digest of the image's index (the multi-arch tag), as a registry shows it after `skopeo copy --all`."""
+    with tarfile.open(archive) as tar:
+        return json.loads(tar.extractfile('index.json').read())['manifests'][0]['digest']
 
 
 def main():
@@ -50,6 +57,9 @@ def main():
         'The same bytes are in the layer zip, in the image `shm-redirect:%s` (both platforms) and in the packages\''
         ' prebuilt libraries. `dist/provenance.intoto.json` names the sources with their hashes and the exact'
         ' compiler command; `SHA256SUMS` covers every file of the release.' % library,
+        '',
+        'The image `shm-redirect:%s` (linux/amd64 and linux/arm64, `image/shm-redirect-%s.oci.tar`) has the index'
+        ' digest `%s`.' % (library, library, image_digest('dist/image/shm-redirect-%s.oci.tar' % library)),
         '',
         '## Check it yourself',
         '',
