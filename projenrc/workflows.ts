@@ -73,7 +73,7 @@ export function addWorkflows(project: javascript.NodeProject): void {
       permissions: { contents: JobPermission.READ },
       steps: [
         ...testPrerequisites(),
-        { name: 'Debian\'s archive keys (debootstrap of the root filesystems)', run: 'sudo apt-get install -y -qq debian-archive-keyring' },
+        { name: 'Debian\'s archive keys (debootstrap of the root filesystems)', run: 'sudo apt-get update -qq && sudo apt-get install -y -qq debian-archive-keyring' },
         RUN_TESTS,
       ],
     },
@@ -204,7 +204,7 @@ export function addWorkflows(project: javascript.NodeProject): void {
           with: { 'role-to-assume': '${{ vars.ECR_PUBLIC_ROLE_ARN }}', 'aws-region': 'us-east-1' },
         },
         {
-          env: { ...env, REPOSITORY: '${{ vars.ECR_PUBLIC_REPOSITORY }}' },
+          env: { REPOSITORY: '${{ vars.ECR_PUBLIC_REPOSITORY }}' },
           run: [
             'aws ecr-public get-login-password --region us-east-1 | skopeo login --username AWS --password-stdin public.ecr.aws',
             'library=$(basename dist/image/shm-redirect-*.oci.tar .oci.tar); library=${library#shm-redirect-}',
