@@ -1,4 +1,6 @@
+import * as fs from 'fs';
 import { awscdk, DependencyType, javascript } from 'projen';
+import { addWorkflows } from './projenrc/workflows';
 
 // The floor: Runtime.PROVIDED_AL2023 (the Docker fallback's build image)
 // arrived in 2.105.0 and Runtime.PYTHON_3_12 (used by the documented and
@@ -48,8 +50,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     moduleName: 'github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing-go',
   },
 
-  // No GitHub here: CI is .ci/run, releases are manual.
-  github: false,
+  // GitHub: only the two workflows of projenrc/workflows.ts (CI runs .ci/run; a tag is built by
+  // release/build.sh and published). projen's own release (version bumps from commit messages) stays off: the
+  // version is VERSION, set by release/cut.sh.
+  github: true,
+  githubOptions: { mergify: false, pullRequestLint: false },
+  stale: false,
+  autoMerge: false,
   release: false,
   buildWorkflow: false,
   depsUpgrade: false,
@@ -95,12 +102,11 @@ for (const keep of ['src/', 'build.sh', 'audit.sh', 'exports.txt', 'VERSION', 'M
 // The prebuilt x86_64 and arm64 libraries the package ships (LibraryBuild.PREBUILT, and AUTO's fallback),
 // built before every compile so the tests and the package always hold those of the current sources. Needs gcc
 // and gcc-aarch64-linux-gnu (or x86-64 on an arm64 host); never committed.
-project.preCompileTask.spawn(
-  project.addTask('build:prebuilt', {
-    description: 'Build and audit the prebuilt libraries the package ships (layer/prebuilt/)',
-    exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
-  }),
-);
+const buildPrebuilt = project.addTask('build:prebuilt', {
+  description: 'Build and audit the prebuilt libraries the package ships (layer/prebuilt/)',
+  exec: 'ts-node --project projenrc/tsconfig.json projenrc/build-prebuilt.ts',
+});
+project.preCompileTask.spawn(buildPrebuilt);
 // The FROM-scratch image for Dockerfiles outside CDK (issue 19): /opt/lib/shm_redirect.so for x86_64 and arm64
 // under one manifest list, built from layer/src as the prebuilt libraries are, saved as an OCI archive in
 // dist/image (podman; docs/images.md says how a release publishes it).
@@ -120,6 +126,12 @@ for (const dir of ['/bench/', '/docs/', '/examples/', '/.ci/', '/cdk.out/', '/.c
 const assemblyStale = 'sh projenrc/assembly-stale.sh';
 for (const name of ['package:js', 'package:python', 'package:java', 'docgen']) {
   project.tasks.tryFind(name)!.prependSpawn(project.compileTask, { condition: assemblyStale });
+}
+// compile alone does not run pre-compile, so a package made from a fresh clone carried no prebuilt libraries
+// (release/check.sh compares the npm package's with the layer zips): each package task builds them first when
+// they are missing or older than their sources (projenrc/prebuilt-stale.sh).
+for (const name of ['package:js', 'package:python', 'package:java', 'package:go']) {
+  project.tasks.tryFind(name)!.prependSpawn(buildPrebuilt, { condition: 'sh projenrc/prebuilt-stale.sh' });
 }
 
 // --- Integration tests and the demo (owner: integ; docs/integration.md) ---
@@ -170,5 +182,26 @@ for (const [dir, what] of [['java-app', 'the Java jar from a Java'], ['go-app', 
   task.exec(`bash test/apps/${dir}/run.sh`);
 }
 project.gitignore.exclude('test/apps/java-app/target/');
+
+// --- Releases (docs/releasing.md) ---
+// One version for the npm, PyPI, Maven and Go packages: VERSION, which release/cut.sh sets (the library inside
+// has its own, layer/VERSION). It is committed, not derived from tags, so that a build of any commit knows it.
+project.package.addVersion(fs.readFileSync('VERSION', 'utf8').trim());
+project.addTask('release:local', {
+  description: 'Cut a release: bump VERSION (--library for layer/VERSION), date the changelog, commit, tag, build and check dist/',
+  exec: 'bash release/cut.sh',
+  receiveArgs: true,
+});
+project.addTask('release:build', {
+  description: 'Build and check every artefact of the checked-out commit into dist/ (what the release workflow runs at a tag)',
+  exec: 'bash release/build.sh',
+});
+project.addTask('release:verify', {
+  description: 'Rebuild the library from the checked-out tag and compare it with a release\'s notes (RELEASE_NOTES.md)',
+  exec: 'bash release/verify.sh',
+  receiveArgs: true,
+});
+project.addPackageIgnore('/release/');
+addWorkflows(project);
 
 project.synth();

@@ -93,6 +93,20 @@ images: construct
 demo-container: images
 	$(STAGE) bash test/integration/demo-container.sh
 
+# --- Releases (release/, docs/releasing.md): `npx projen release:local` from a clean clone (a temporary one, nothing
+# pushed): the four packages, the layer zips and their audit, the image by COPY --from (podman, storage of its own),
+# provenance, notes, SHA256SUMS, then the library rebuilt from the tag. After construct, so as not to compile
+# beside it.
+release: construct
+	$(STAGE) bash test/release/run.sh
+# The GitHub workflows projen generates, linted offline (actionlint, zizmor).
+workflows:
+	$(STAGE) bash test/release/lint-workflows.sh
+# The examples for SAM, the Serverless Framework and Terraform, each checked by its own tool (cfn-lint and
+# aws-sam-translator, osls package, HCL2); the Dockerfile example is built in stage release.
+outside-cdk:
+	$(STAGE) bash test/release/outside-cdk.sh
+
 # --- Newer zig (PyPI), Python (Debian forky) and aws-cdk-lib (npm) than the tests pin: printed, never failing.
 watch-versions:
 	$(STAGE) bash test/tools/watch-versions.sh

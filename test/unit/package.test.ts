@@ -27,7 +27,7 @@ test('the npm package carries the layer sources and the prebuilt libraries (and 
     'layer/prebuilt/x86_64/lib/shm_redirect.so',
   ]);
   expect(layer.filter((f) => !/^layer\/(src\/|prebuilt\/|build\.sh$|audit\.sh$|exports\.txt$|VERSION$|Makefile$)/.test(f))).toEqual([]);
-  expect(files.filter((f) => /^(test|bench|examples|docs|\.ci|src|cdk\.out|projenrc)\//.test(f))).toEqual([]);
+  expect(files.filter((f) => /^(test|bench|examples|docs|\.ci|\.github|release|src|cdk\.out|projenrc)\//.test(f))).toEqual([]);
   expect(files).toEqual(expect.arrayContaining(['API.md', 'README.md', 'package.json']));
 
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'clm-pack-'));
