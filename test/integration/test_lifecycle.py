@@ -90,12 +90,15 @@ def test_warm_invocations_then_recovery_from_each_failure(functions, path):
         assert last['sum'] == warm['sum']
 
 
-@pytest.mark.parametrize('path,reclaim', [(p, 'on') for p in PLATFORMS] + [('Lifecycle/Py312', 'off')])
+@pytest.mark.parametrize('path,reclaim', [(p, 'on') for p in PLATFORMS] + [('Lifecycle/Py312', 'grace'), ('Lifecycle/Py312', 'off')])
 def test_timeouts_holding_shared_memory_do_not_fill_tmp(functions, path, reclaim):
     """The leak of issue 11: without the reclaim (SHM_REDIRECT_RECLAIM=0), the last invocation fails with ENOSPC,
     which is what shows the test can fail."""
     spec = function(functions, path)
-    extra = {'SHM_REDIRECT_RECLAIM': '0'} if reclaim == 'off' else {}
+    # 'on' without the grace: everything the killed runtimes left goes at the next first use. 'grace', the default
+    # rule: the dead runtimes' objects are kept for 10 s, unless space runs short, as it does for the last
+    # invocation's 120 MiB: that one must still fit, by giving back what the killed runtimes left.
+    extra = {'off': {'SHM_REDIRECT_RECLAIM': '0'}, 'on': {'SHM_REDIRECT_RECLAIM_AFTER': '0'}, 'grace': {}}[reclaim]
     # Under qemu the function's 2 s become 16; 6 s are enough to create and fill 60 MiB there and save minutes.
     timeouts = [6] if spec.arch == 'arm64' else None
     with invoker.environment(spec, WORK, env=extra, timeouts=timeouts) as env:
@@ -115,7 +118,10 @@ def test_timeouts_holding_shared_memory_do_not_fill_tmp(functions, path, reclaim
               '%d after it' % (LEAKED_RUNTIMES, p['shm_before']['bytes'], len(p['shm_before']['names']),
                                p['need_shm']['bytes'], NEEDED_MIB, usage['bytes']))
         assert p['need_shm']['bytes'] >= NEEDED_MIB * MIB
-        assert usage['bytes'] < MIB
+        if reclaim == 'grace':
+            assert usage['bytes'] < LEAKED_RUNTIMES * HELD_MIB * MIB
+        else:
+            assert usage['bytes'] < MIB
 
 
 @pytest.mark.parametrize('path', ['Lifecycle/Py312', 'Lifecycle/Py312Arm'])
