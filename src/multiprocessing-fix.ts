@@ -3,6 +3,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { hintEphemeralStorage } from './private/ephemeral-storage-hint';
 import { DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { imageLibraryOf } from './private/image-library';
 import { FunctionFilter, IFunctionFilter } from './runtime-filter';
@@ -122,6 +123,7 @@ export class MultiprocessingFix implements IAspect {
       } else {
         this.preload(fn, own ?? library.imagePreload);
       }
+      hintEphemeralStorage(fn);
       return;
     }
     // Not marked as handled: another MultiprocessingFix whose filter includes it may still fix it.
@@ -166,6 +168,7 @@ export class MultiprocessingFix implements IAspect {
 
     fn.addLayers(layer.layerFor(fn.architecture));
     this.preload(fn, existing);
+    hintEphemeralStorage(fn);
   }
 
   /**
