@@ -3,12 +3,12 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { LibraryBuild } from './library-build';
 import { hintEphemeralStorage } from './private/ephemeral-storage-hint';
 import { DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { imageLibraryOf } from './private/image-library';
-import { FunctionFilter, IFunctionFilter } from './runtime-filter';
-import { LibraryBuild } from './library-build';
 import { buildImageOf, libraryBuildOf, sameLayerBuild } from './private/layer-props';
+import { FunctionFilter, IFunctionFilter } from './runtime-filter';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
 
 /** Lambda's limit on layers per function. */

@@ -129,7 +129,7 @@ class LibraryAssetImageCode extends lambda.Code {
     if (asset instanceof ecr_assets.DockerImageAsset && !Object.prototype.hasOwnProperty.call(asset, 'dockerBuildContexts')) {
       throw new Error(
         `${scope.node.path}: MultiprocessingImageCode needs aws-cdk-lib ${MIN_IMAGE_CDK_VERSION} or newer (image assets with \`buildContexts\`, which give the image shm_redirect.so); this app has aws-cdk-lib ${installedCdkVersion()}. ` +
-          `Upgrade aws-cdk-lib and the cdk CLI (\`npm install aws-cdk-lib@latest aws-cdk@latest\`), or use a layer-less image built outside CDK (the prebuilt library, see the package's docs/images.md).`,
+          'Upgrade aws-cdk-lib and the cdk CLI (`npm install aws-cdk-lib@latest aws-cdk@latest`), or use a layer-less image built outside CDK (the prebuilt library, see the package\'s docs/images.md).',
       );
     }
     return config;

@@ -44,7 +44,12 @@ const preparations = new Map<string, Preparation>();
  * exception thrown from inside aws-cdk-lib's bundling. Nothing is checked
  * for a stack whose bundling is skipped (`cdk deploy OtherStack`).
  */
-export function checkLibrary(scope: IConstruct, sources: LayerSources, target: TargetArchitecture, options: LayerCodeOptions): Preparation | undefined {
+export function checkLibrary(
+  scope: IConstruct,
+  sources: LayerSources,
+  target: TargetArchitecture,
+  options: LayerCodeOptions,
+): Preparation | undefined {
   if (!Stack.of(scope).bundlingRequired) {
     return undefined;
   }
@@ -60,7 +65,13 @@ export function checkLibrary(scope: IConstruct, sources: LayerSources, target: T
  * `<staged>/<prefix>/lib/shm_redirect.so`, keeps it for every other asset
  * and later synths.
  */
-export function rememberStagedLibrary(sources: LayerSources, target: TargetArchitecture, options: LayerCodeOptions, staged: string, prefix: string): void {
+export function rememberStagedLibrary(
+  sources: LayerSources,
+  target: TargetArchitecture,
+  options: LayerCodeOptions,
+  staged: string,
+  prefix: string,
+): void {
   const key = preparationKey(sources, target, options);
   if (preparations.get(key.memo)?.kind !== 'docker') {
     return;
