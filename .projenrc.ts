@@ -10,9 +10,14 @@ const CDK_FLOOR = '2.110.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-lambda-multiprocessing',
+  // Construct Hub shows the description under the name and searches the keywords (`awscdk` and `cdk` are
+  // added by projen, and `cdk-construct` makes it a construct library there).
   description:
-    'Python multiprocessing on AWS Lambda: a layer with shm_redirect.so, preloaded with LD_PRELOAD, applied by a CDK aspect.',
-  keywords: ['aws-cdk', 'lambda', 'python', 'multiprocessing', 'shm', 'layer'],
+    'Python multiprocessing on AWS Lambda: Pool, Lock, Queue, ProcessPoolExecutor and shared_memory work with one line of CDK (a layer, or one Dockerfile line for image functions).',
+  keywords: [
+    'aws-cdk', 'cdk-construct', 'lambda', 'aws-lambda', 'python', 'multiprocessing', 'shared-memory', 'dev-shm',
+    'semaphore', 'pool', 'process-pool', 'pytorch', 'dataloader', 'joblib', 'layer', 'ld-preload', 'container-image',
+  ],
   author: 'cdk-lambda-multiprocessing contributors',
   authorAddress: 'cdk-lambda-multiprocessing@users.noreply.github.com',
   repositoryUrl: 'https://github.com/cdk-lambda-multiprocessing/cdk-lambda-multiprocessing.git',
@@ -79,6 +84,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testTimeout: 120_000,
       // The unit tests are test/unit's; the rest of test/ has stages of its own (test/stages.mk).
       testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+      // Library builds go to a cache of the tests' own (test/unit/setup-cache.ts).
+      setupFiles: ['<rootDir>/test/unit/setup-cache.ts'],
     },
   },
 

@@ -3,8 +3,11 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
+import { LibraryBuild } from './library-build';
+import { hintEphemeralStorage } from './private/ephemeral-storage-hint';
 import { DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { imageLibraryOf } from './private/image-library';
+import { buildImageOf, libraryBuildOf, sameLayerBuild } from './private/layer-props';
 import { FunctionFilter, IFunctionFilter } from './runtime-filter';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
 
@@ -84,14 +87,17 @@ export class MultiprocessingFix implements IAspect {
       // The singleton's function lives at the stack's root, possibly outside the scope this aspect was applied to.
       const inner = singletonInner(node);
       if (inner instanceof lambda.Function) {
-        this.fix(inner, named);
+        this.fix(inner, named, node);
       }
     } else if (node instanceof lambda.Function) {
-      this.fix(node, named);
+      this.fix(node, named, node);
     }
   }
 
-  private fix(fn: lambda.Function, named: boolean): void {
+  private fix(fn: lambda.Function, named: boolean, met: IConstruct): void {
+    if (fn.runtime.name !== lambda.Runtime.FROM_IMAGE.name && this.filter.includes(fn) && this.yieldsTo(fn, met)) {
+      return;
+    }
     if (handled.has(fn)) {
       return;
     }
@@ -117,6 +123,7 @@ export class MultiprocessingFix implements IAspect {
       } else {
         this.preload(fn, own ?? library.imagePreload);
       }
+      hintEphemeralStorage(fn);
       return;
     }
     // Not marked as handled: another MultiprocessingFix whose filter includes it may still fix it.
@@ -141,7 +148,10 @@ export class MultiprocessingFix implements IAspect {
       return;
     }
 
-    const layer = this.options.layer ?? ShmRedirectLayer.of(fn, this.options.layerProps);
+    const layer = this.options.layer ?? this.sharedLayer(fn, met);
+    if (layer === undefined) {
+      return;
+    }
     if (Stack.of(layer) !== stack) {
       Annotations.of(fn).addError(
         `${fn.node.path} is in stack ${stack.node.path} but the ShmRedirectLayer given to MultiprocessingFix is in stack ${Stack.of(layer).node.path}: layers cannot be shared across stacks. Give each stack its own ShmRedirectLayer, or leave \`layer\` unset to get one per stack.`,
@@ -158,6 +168,45 @@ export class MultiprocessingFix implements IAspect {
 
     fn.addLayers(layer.layerFor(fn.architecture));
     this.preload(fn, existing);
+    hintEphemeralStorage(fn);
+  }
+
+  /**
+   * Whether a fix closer to the function (the function's own over its stack's
+   * over the app's) takes it: that one applies, and options that differ from
+   * it are said once, naming both places, instead of being dropped silently.
+   */
+  private yieldsTo(fn: lambda.Function, met: IConstruct): boolean {
+    const covering = fixesAround(fn, met).filter(({ fix }) => fix.filter.includes(fn));
+    const closest = covering[covering.length - 1];
+    if (closest === undefined || closest.fix === this) {
+      return false;
+    }
+    const mine = covering.find(({ fix }) => fix === this);
+    if (mine !== undefined && !sameOptions(this.options, closest.fix.options)) {
+      warnOnce(fn, `${place(mine.scope)}>${place(closest.scope)}`, CONFLICT_ID,
+        `${fn.node.path} is given the multiprocessing fix with different options at ${place(mine.scope)} (${describeOptions(this.options)}) and at ${place(closest.scope)} (${describeOptions(closest.fix.options)}): `
+        + `the one closest to the function applies, ${place(closest.scope)}'s. Give the options in one place, or acknowledge ${CONFLICT_ID}.`);
+    }
+    return true;
+  }
+
+  /** The stack's shared layer with this fix's props, or undefined after an error naming both places when the stack's layer has others. */
+  private sharedLayer(fn: lambda.Function, met: IConstruct): ShmRedirectLayer | undefined {
+    const stack = Stack.of(fn);
+    const here = fixesAround(fn, met).find(({ fix }) => fix === this)?.scope ?? met;
+    const first = layerOrigins.get(stack);
+    if (first !== undefined && !sameOptions({ layerProps: first.props }, this.options)) {
+      Annotations.of(fn).addError(
+        `${fn.node.path}: the fix at ${place(here)} asks for ${describeOptions(this.options)}, but the shared layer of stack ${stack.node.path} was made for ${first.functionPath} by the fix at ${place(first.scope)} with ${describeOptions({ layerProps: first.props })}; `
+        + 'one stack has one shm_redirect layer. Give both the same `layerProps`, or pass a ShmRedirectLayer of your own as `layer`.',
+      );
+      return undefined;
+    }
+    if (first === undefined) {
+      layerOrigins.set(stack, { scope: here, props: this.options.layerProps ?? {}, functionPath: fn.node.path });
+    }
+    return ShmRedirectLayer.of(fn, this.options.layerProps);
   }
 
   /** Appends the library to `existing` (the LD_PRELOAD the function would have) with `:`, unless it names it already. */
@@ -192,6 +241,56 @@ function runtimeExpression(name: string): string {
 
 /** Functions already fixed, whichever MultiprocessingFix instance got to them first. */
 const handled = new WeakSet<lambda.Function>();
+
+const CONFLICT_ID = 'cdk-lambda-multiprocessing:conflictingOptions';
+
+/** Where each stack's shared layer was asked for first, and with which props. */
+const layerOrigins = new WeakMap<Stack, { scope: IConstruct; props: ShmRedirectLayerProps; functionPath: string }>();
+
+/** The MultiprocessingFix aspects that reach `fn` (through `met`, the construct the aspect visits), outermost first. */
+function fixesAround(fn: lambda.Function, met: IConstruct): { fix: MultiprocessingFix; scope: IConstruct }[] {
+  const scopes = met === fn ? fn.node.scopes : [...met.node.scopes, fn];
+  return scopes.flatMap((scope) =>
+    Aspects.of(scope).all.filter((a): a is MultiprocessingFix => a instanceof MultiprocessingFix).map((fix) => ({ fix, scope })),
+  );
+}
+
+function sameOptions(a: MultiprocessingFixOptions, b: MultiprocessingFixOptions): boolean {
+  return a.layer === b.layer && sameLayerBuild(a.layerProps ?? {}, b.layerProps ?? {});
+}
+
+function describeOptions(options: MultiprocessingFixOptions): string {
+  if (options.layer !== undefined) {
+    return `layer ${options.layer.node.path}`;
+  }
+  const props = options.layerProps ?? {};
+  const image = buildImageOf(props);
+  return [
+    `libraryBuild: LibraryBuild.${libraryBuildName(props)}`,
+    ...(image !== undefined ? [`libraryBuildImage: ${image.image}`] : []),
+    ...(props.removalPolicy !== undefined ? [`removalPolicy: ${props.removalPolicy}`] : []),
+  ].join(', ');
+}
+
+function libraryBuildName(props: ShmRedirectLayerProps): string {
+  const build = libraryBuildOf(props);
+  return Object.entries(LibraryBuild).find(([, value]) => value === build)?.[0] ?? String(build);
+}
+
+function place(scope: IConstruct): string {
+  return scope.node.path === '' ? 'the app' : scope.node.path;
+}
+
+const warned = new WeakMap<IConstruct, Set<string>>();
+
+function warnOnce(scope: IConstruct, key: string, id: string, message: string): void {
+  const seen = warned.get(scope) ?? new Set<string>();
+  warned.set(scope, seen);
+  if (!seen.has(key)) {
+    seen.add(key);
+    Annotations.of(scope).addWarningV2(id, message);
+  }
+}
 
 /**
  * `constructName` names the singleton's function since aws-cdk-lib made it

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Annotations, AssetHashType, AssetStaging, Aspects, CfnResource, DockerImage, Stage } from 'aws-cdk-lib';
 import * as ecr_assets from 'aws-cdk-lib/aws-ecr-assets';
@@ -7,10 +8,11 @@ import { Construct } from 'constructs';
 import { LibraryBuild } from './library-build';
 import { MultiprocessingFix } from './multiprocessing-fix';
 import { TargetArchitecture, targetOf } from './private/architecture';
-import { libraryBundling } from './private/bundling';
+import { checkLibrary, LayerCodeOptions, libraryBundling, rememberStagedLibrary, unbuiltPlaceholder } from './private/bundling';
 import { BUILD_CONTEXT, checkDockerfile, DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { registerImageLibrary } from './private/image-library';
 import { LayerSources } from './private/layer-sources';
+import { notePrebuiltFallback } from './private/prebuilt-notice';
 
 /**
  * Properties of {@link MultiprocessingImageCode.fromImageAsset}: those of
@@ -79,6 +81,21 @@ export class MultiprocessingImageCode {
   private constructor() {}
 }
 
+/** The oldest aws-cdk-lib the image API is tested with whose image assets take `buildContexts`. */
+const MIN_IMAGE_CDK_VERSION = '2.276.0';
+
+function installedCdkVersion(): string {
+  try {
+    let directory = path.dirname(require.resolve('aws-cdk-lib'));
+    while (!fs.existsSync(path.join(directory, 'package.json'))) {
+      directory = path.dirname(directory);
+    }
+    return JSON.parse(fs.readFileSync(path.join(directory, 'package.json'), 'utf8')).version;
+  } catch {
+    return '(version unknown)';
+  }
+}
+
 /** aws-cdk-lib's DockerImageFunction calls `_bind` with the function's architecture; each call gives new code. */
 class LibraryImageCode extends lambda.DockerImageCode {
   public constructor(private readonly directory: string, private readonly props: MultiprocessingImageCodeProps) {
@@ -111,7 +128,8 @@ class LibraryAssetImageCode extends lambda.Code {
     const asset = scope.node.tryFindChild('AssetImage');
     if (asset instanceof ecr_assets.DockerImageAsset && !Object.prototype.hasOwnProperty.call(asset, 'dockerBuildContexts')) {
       throw new Error(
-        `${scope.node.path}: this aws-cdk-lib has no \`buildContexts\` for image assets, which MultiprocessingImageCode needs to give the image shm_redirect.so. Upgrade aws-cdk-lib (and the cdk CLI) to a 2026 release (tested: 2.276.0).`,
+        `${scope.node.path}: MultiprocessingImageCode needs aws-cdk-lib ${MIN_IMAGE_CDK_VERSION} or newer (image assets with \`buildContexts\`, which give the image shm_redirect.so); this app has aws-cdk-lib ${installedCdkVersion()}. ` +
+          'Upgrade aws-cdk-lib and the cdk CLI (`npm install aws-cdk-lib@latest aws-cdk@latest`), or use a layer-less image built outside CDK (the prebuilt library, see the package\'s docs/images.md).',
       );
     }
     return config;
@@ -126,32 +144,33 @@ class LibraryAssetImageCode extends lambda.Code {
     const target = this.target;
     if (imageProps.platform !== undefined && imageProps.platform.platform !== target.dockerPlatform) {
       Annotations.of(fn).addError(
-        `${fn.node.path} is ${target.name === 'x86_64' ? 'an' : 'a'} ${target.name} function, but MultiprocessingImageCode.fromImageAsset was given platform ${imageProps.platform.platform}: leave \`platform\` out (it follows the function's architecture), or give the function the architecture of that platform.`,
+        `${fn.node.path} is an ${target.name} function, but MultiprocessingImageCode.fromImageAsset was given platform ${imageProps.platform.platform}: leave \`platform\` out (it follows the function's architecture), or give the function the architecture of that platform.`,
       );
     }
     const { imagePreload } = checkDockerfile(fn, target, { directory: this.directory, file: imageProps.file, target: imageProps.target });
 
     const sources = LayerSources.bundled();
-    const build = libraryBuild ?? LibraryBuild.AUTO;
-    const library = new AssetStaging(fn, 'ShmRedirectLibrary', {
-      sourcePath: sources.directory,
-      assetHash: sources.imageContextHash(target, build),
-      assetHashType: AssetHashType.CUSTOM,
-      bundling: libraryBundling(
-        sources,
-        target,
-        {
-          build,
-          dockerImage: libraryBuildImage,
-          onPrebuilt: (reason) =>
-            Annotations.of(fn).addInfo(
-              `shm_redirect.so for ${target.name} in the image is the prebuilt library this package ships, built from the same sources: ${reason}. ` +
-                'Set libraryBuild: LibraryBuild.FROM_SOURCE to require a build on this machine, or LibraryBuild.PREBUILT to skip trying.',
-            ),
-        },
-        'opt',
-      ),
-    });
+    const options: LayerCodeOptions = {
+      build: libraryBuild ?? LibraryBuild.AUTO,
+      libraryBuildImage,
+      onPrebuilt: (reason) => notePrebuiltFallback(fn, reason),
+    };
+    const preparation = checkLibrary(fn, sources, target, options);
+    let library: AssetStaging;
+    if (preparation?.kind === 'failed') {
+      Annotations.of(fn).addError(preparation.message);
+      library = new AssetStaging(fn, 'ShmRedirectLibrary', { sourcePath: unbuiltPlaceholder() });
+    } else {
+      library = new AssetStaging(fn, 'ShmRedirectLibrary', {
+        sourcePath: sources.directory,
+        assetHash: sources.imageContextHash(target, options.build),
+        assetHashType: AssetHashType.CUSTOM,
+        bundling: libraryBundling(sources, target, options, 'opt'),
+      });
+      if (preparation?.kind === 'docker') {
+        rememberStagedLibrary(sources, target, options, library.absoluteStagedPath, 'opt');
+      }
+    }
 
     registerImageLibrary(fn, { target, imagePreload });
     Aspects.of(fn).add(new MultiprocessingFix());

@@ -1,10 +1,12 @@
-import { Annotations, DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, AssetStaging, DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { LibraryBuild } from './library-build';
 import { targetOf } from './private/architecture';
-import { layerCode, LIBRARY_PATH_IN_LAYER } from './private/bundling';
+import { checkLibrary, LayerCodeOptions, layerCode, LIBRARY_PATH_IN_LAYER, rememberStagedLibrary, unbuiltPlaceholder } from './private/bundling';
+import { buildImageOf, libraryBuildOf, sameLayerBuild } from './private/layer-props';
 import { LayerSources } from './private/layer-sources';
+import { notePrebuiltFallback } from './private/prebuilt-notice';
 
 /**
  * Properties of a {@link ShmRedirectLayer}.
@@ -31,8 +33,18 @@ export interface ShmRedirectLayerProps {
    * The image the library is built in when Docker is used, for instance a copy
    * of the default image in a registry mirror. It needs `sh` and a gcc for the
    * architecture of the container (`--platform linux/amd64` or `linux/arm64`).
+   * The same prop as `MultiprocessingImageCodeProps.libraryBuildImage`.
    *
    * @default - `Runtime.PROVIDED_AL2023.bundlingImage` (public.ecr.aws/sam/build-provided.al2023)
+   */
+  readonly libraryBuildImage?: DockerImage;
+
+  /**
+   * The image the library is built in when Docker is used. Ignored when
+   * `libraryBuildImage` is set.
+   *
+   * @default - `Runtime.PROVIDED_AL2023.bundlingImage`
+   * @deprecated use `libraryBuildImage`, the name the image code uses too
    */
   readonly dockerImage?: DockerImage;
 
@@ -73,7 +85,7 @@ export class ShmRedirectLayer extends Construct {
     if (!(existing instanceof ShmRedirectLayer)) {
       throw new Error(`${stack.node.path}/${SHARED_ID} exists and is not a ShmRedirectLayer; rename that construct`);
     }
-    if (!sameBuild(existing.props, props)) {
+    if (!sameLayerBuild(existing.props, props)) {
       throw new Error(
         `The shared ShmRedirectLayer of stack ${stack.node.path} was created with other bundling props; pass the same props everywhere, or pass one ShmRedirectLayer as \`layer\``,
       );
@@ -105,20 +117,29 @@ export class ShmRedirectLayer extends Construct {
     const target = targetOf(architecture);
     let layer = this.layers.get(target.name);
     if (layer === undefined) {
+      const options: LayerCodeOptions = {
+        build: this.build,
+        libraryBuildImage: buildImageOf(this.props),
+        onPrebuilt: (reason) => notePrebuiltFallback(this, reason),
+      };
+      const preparation = checkLibrary(this, this.sources, target, options);
+      let code: lambda.Code;
+      if (preparation?.kind === 'failed') {
+        Annotations.of(this).addError(preparation.message);
+        code = lambda.Code.fromAsset(unbuiltPlaceholder());
+      } else {
+        code = layerCode(this.sources, target, options);
+      }
       layer = new lambda.LayerVersion(this, target.name === 'x86_64' ? 'X86_64' : 'Arm64', {
-        code: layerCode(this.sources, target, {
-          build: this.build,
-          dockerImage: this.props.dockerImage,
-          onPrebuilt: (reason) =>
-            Annotations.of(this).addInfo(
-              `shm_redirect.so for ${target.name} is the prebuilt library this package ships, built from the same sources: ${reason}. ` +
-                'Set libraryBuild: LibraryBuild.FROM_SOURCE to require a build on this machine, or LibraryBuild.PREBUILT to skip trying.',
-            ),
-        }),
+        code,
         compatibleArchitectures: [target.lambda],
         description: `shm_redirect ${this.libraryVersion} (${target.name}): Python multiprocessing on Lambda with LD_PRELOAD=${ShmRedirectLayer.PRELOAD}`,
         removalPolicy: this.props.removalPolicy,
       });
+      const staging = layer.node.tryFindChild('Code')?.node.tryFindChild('Stage');
+      if (preparation?.kind === 'docker' && staging instanceof AssetStaging) {
+        rememberStagedLibrary(this.sources, target, options, staging.absoluteStagedPath, '');
+      }
       this.layers.set(target.name, layer);
     }
     return layer;
@@ -126,16 +147,3 @@ export class ShmRedirectLayer extends Construct {
 }
 
 const SHARED_ID = 'CdkLambdaMultiprocessingShmRedirectLayer';
-
-// The deprecated forceDockerBundling counts only where libraryBuild, which replaces it, is not given.
-function libraryBuildOf(props: ShmRedirectLayerProps): LibraryBuild {
-  return props.libraryBuild ?? (props.forceDockerBundling === true ? LibraryBuild.DOCKER : LibraryBuild.AUTO);
-}
-
-function sameBuild(a: ShmRedirectLayerProps, b: ShmRedirectLayerProps): boolean {
-  return (
-    libraryBuildOf(a) === libraryBuildOf(b) &&
-    a.dockerImage?.image === b.dockerImage?.image &&
-    a.removalPolicy === b.removalPolicy
-  );
-}

@@ -35,6 +35,11 @@ docker: construct
 	$(STAGE) bash test/library/run-docker.sh
 bench-smoke: layer
 	$(STAGE) npx projen bench --smoke
+# The synth cost of the construct, each synth a new process, cold, cached and warm against the same app without
+# it (bench/synth-cost.ts; the full 1/20/500-function run is by hand, docs/benchmarks.md): one tiny app, to
+# keep the harness working.
+bench-synth-smoke: construct
+	$(STAGE) npx ts-node --transpile-only bench/synth-cost.ts --smoke
 
 # --- The construct: compile, unit tests (test/unit), packages; then what uses them.
 construct:

@@ -15,10 +15,10 @@ export function dockerProblem(target: TargetArchitecture, image: DockerImage): s
   const docker = process.env.CDK_DOCKER ?? 'docker';
   const version = runDocker(docker, ['version', '--format', '{{.Server.Version}}']);
   if (version.error) {
-    return `\`${docker}\` could not be run: ${version.error.message}`;
+    return `\`${docker}\` could not be run: ${version.error.message}. Install Docker or podman (for podman: \`export CDK_DOCKER=podman\`), or set CDK_DOCKER to the client you have`;
   }
   if (version.status !== 0) {
-    return `\`${docker} version\` failed${firstLine(version.stderr)}`;
+    return `\`${docker} version\` failed${firstLine(version.stderr)}. Start the engine (Docker Desktop, \`systemctl start docker\`), or set CDK_DOCKER to another client (podman)`;
   }
 
   const probe = runDocker(docker, [

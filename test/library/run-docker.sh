@@ -16,6 +16,8 @@ parse_args "Checks:
   no podman locks left in /dev/shm   podman made no /dev/shm/libpod_lock" "$@"
 command -v podman >/dev/null || die "needs podman and runc (apt-get install podman runc)"
 export CDK_DOCKER=$repo/test/tools/podman/docker
+# Every synth builds in the container: no library from the construct's cache of earlier builds.
+export CDK_LAMBDA_MULTIPROCESSING_CACHE=off
 # Lambda's uid; the build in the container runs as it (see test/tools/podman/docker).
 export CLM_DOCKER_USER=993:990
 

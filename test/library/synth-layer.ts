@@ -20,8 +20,17 @@ const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true }
 const stack = new Stack(app, 'DockerBuild');
 const layer = new ShmRedirectLayer(stack, 'Shm', {
   libraryBuild: LibraryBuild.DOCKER,
-  dockerImage: DockerImage.fromRegistry(required('CLM_IMAGE')),
+  libraryBuildImage: DockerImage.fromRegistry(required('CLM_IMAGE')),
 }).layerFor(architecture) as lambda.LayerVersion;
-const template = app.synth().getStackByName(stack.stackName).template;
+const artifact = app.synth().getStackByName(stack.stackName);
+// An error annotation fails `cdk synth`; here it fails the script, with the message.
+const errors = artifact.messages.filter((m) => m.level === 'error');
+if (errors.length > 0) {
+  for (const e of errors) {
+    console.error(`[Error at ${e.id}] ${String(e.entry.data)}`);
+  }
+  process.exit(1);
+}
+const template = artifact.template;
 const resource = template.Resources[stack.getLogicalId(layer.node.defaultChild as lambda.CfnLayerVersion)];
 console.log(path.join(outdir, resource.Metadata['aws:asset:path']));

@@ -37,10 +37,9 @@ const ONE_LINE = readmeDockerfile();
 
 function readmeDockerfile(): string {
   const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('### Container-image functions'));
-  const block = /```dockerfile\n([\s\S]*?)```/.exec(section);
+  const block = /```dockerfile\n([\s\S]*?)```/.exec(readme);
   if (block === null) {
-    throw new Error('README.md: no dockerfile block in the container-image section');
+    throw new Error('README.md: no dockerfile block (the image function of its first screen)');
   }
   return block[1];
 }
@@ -312,6 +311,9 @@ describe('a Dockerfile that would leave the function without the library is a sy
       expect.stringMatching(/^Bad\/Fn is an x86_64 function, but MultiprocessingImageCode.fromImageAsset was given platform linux\/arm64: leave `platform` out/),
     ]);
     expect(errorsFor(ONE_LINE, { architecture: lambda.Architecture.ARM_64 }, { platform: ecr_assets.Platform.LINUX_ARM64 })).toEqual([]);
+    expect(errorsFor(ONE_LINE, { architecture: lambda.Architecture.ARM_64 }, { platform: ecr_assets.Platform.LINUX_AMD64 })).toEqual([
+      expect.stringMatching(/^Bad\/Fn is an arm64 function, but MultiprocessingImageCode.fromImageAsset was given platform linux\/amd64/),
+    ]);
   });
 
   test('a build context of our name is refused', () => {
@@ -333,7 +335,7 @@ describe('an aws-cdk-lib without image build contexts', () => {
     try {
       const stack = new Stack(new App({ outdir }), 'Old');
       expect(() => imageFunction(stack, 'Fn', imageDir(ONE_LINE))).toThrow(
-        /^Old\/Fn: this aws-cdk-lib has no `buildContexts` for image assets, .*Upgrade aws-cdk-lib \(and the cdk CLI\)/,
+        /^Old\/Fn: MultiprocessingImageCode needs aws-cdk-lib 2\.276\.0 or newer \(image assets with `buildContexts`, .*\); this app has aws-cdk-lib 2\.\d+\.\d+\. Upgrade aws-cdk-lib and the cdk CLI/,
       );
     } finally {
       spy.mockRestore();

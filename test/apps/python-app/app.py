@@ -27,6 +27,7 @@ class WorkersStack(Stack):
         # Every Python function in the stack: the layer of its architecture
         # and LD_PRELOAD=/opt/lib/shm_redirect.so.
         MultiprocessingFix.apply_to(self)
+# python-snippet:end
 
 
 class OneFunctionStack(Stack):
@@ -47,7 +48,6 @@ class OneFunctionStack(Stack):
         )
         # Only this function; an LD_PRELOAD it already has is kept.
         MultiprocessingFix.apply_to(pool)
-# python-snippet:end
 
 
 class SingletonStack(Stack):

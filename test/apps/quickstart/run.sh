@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs the README's quick starts exactly as written (extract.py takes them from README.md), each in a new
+# Runs the quick starts exactly as written (extract.py takes them from README.md, ts, and docs/cdk.md, py), each in a new
 # empty folder, against the package built from this repository: `ts` with the npm tarball in dist/js, `py`
 # with the wheel in dist/python (build them with `npx projen package:js` / `npx projen package:python`).
-# Then checks the synthesized template: an arm64 layer, and the function with it and LD_PRELOAD.
+# Then checks the synthesized template: an arm64 layer, the zip function with it and LD_PRELOAD, and (ts) the
+# image function with LD_PRELOAD and its image asset's shm-redirect build context.
 # usage: run.sh [ts] [py]   (default: both). Downloads are cached under $CLM_CACHE_DIR (npm/, pip/).
 set -euo pipefail
 
@@ -29,7 +30,10 @@ run() {
   # shellcheck disable=SC2064 # expand now: one folder per quick start
   trap "rm -rf '$work'" RETURN
   echo "quickstart $name: node $(node --version), $(python3 --version), package $(basename "$package"), in $work"
-  python3 "$here/extract.py" "$root/README.md" "$name" --package "$package" >"$work.sh"
+  # The TypeScript quick start is the README's; the Python one is in docs/cdk.md.
+  local doc=$root/README.md
+  [ "$name" = ts ] || doc=$root/docs/cdk.md
+  python3 "$here/extract.py" "$doc" "$name" --package "$package" >"$work.sh"
   mkdir "$work/app"
   if ! (cd "$work/app" && bash "$work.sh") >"$work/log" 2>&1; then
     tail -n 40 "$work/log" >&2
@@ -38,7 +42,7 @@ run() {
   fi
   grep '^quickstart' "$work/log"
   rm -f "$work.sh"
-  python3 "$here/check_template.py" "$work/app/cdk.out/Workers.template.json"
+  python3 "$here/check_template.py" "$work/app/cdk.out/Workers.template.json" $([ "$name" = ts ] && echo --image)
   echo "quickstart $name: ok in $((SECONDS - start)) s"
 }
 

@@ -9,7 +9,7 @@ clm_setup() (
   set -euo pipefail
   local missing=() package
   for tool in node npm python3; do
-    command -v "$tool" >/dev/null || { echo "== setup: $tool is missing; the README's Tests section says what to install first" >&2; return 1; }
+    command -v "$tool" >/dev/null || { echo "== setup: $tool is missing; docs/testing.md's 'Running the tests' says what to install first" >&2; return 1; }
   done
   # dpkg-query lists only the packages it knows; of those, the ones not fully installed are missing too.
   mapfile -t wanted < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' test/tools/deps/debian.txt)

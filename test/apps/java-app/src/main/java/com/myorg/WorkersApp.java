@@ -38,6 +38,8 @@ class WorkersStack extends Stack {
     }
 }
 
+// java-snippet:end
+
 class OneFunctionStack extends Stack {
     OneFunctionStack(final Construct scope, final String id) {
         super(scope, id);
@@ -56,7 +58,6 @@ class OneFunctionStack extends Stack {
         MultiprocessingFix.applyTo(pool);
     }
 }
-// java-snippet:end
 
 /** A SingletonFunction is fixed through the function it wraps. */
 class SingletonStack extends Stack {
