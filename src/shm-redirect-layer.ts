@@ -4,6 +4,7 @@ import { Construct, IConstruct } from 'constructs';
 import { LibraryBuild } from './library-build';
 import { targetOf } from './private/architecture';
 import { layerCode, LIBRARY_PATH_IN_LAYER } from './private/bundling';
+import { checkLayersOfApp, registerLayer } from './private/layer-identity';
 import { LayerSources } from './private/layer-sources';
 
 /**
@@ -95,6 +96,7 @@ export class ShmRedirectLayer extends Construct {
     this.build = libraryBuildOf(props);
     this.sources = LayerSources.bundled();
     this.libraryVersion = this.sources.version;
+    checkLayersOfApp(this);
   }
 
   /**
@@ -120,6 +122,7 @@ export class ShmRedirectLayer extends Construct {
         removalPolicy: this.props.removalPolicy,
       });
       this.layers.set(target.name, layer);
+      registerLayer(layer, { architecture: target.name, libraryVersion: this.libraryVersion, source: `ShmRedirectLayer ${this.node.path}` });
     }
     return layer;
   }
