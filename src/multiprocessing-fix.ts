@@ -7,9 +7,11 @@ import { LibraryBuild } from './library-build';
 import { hintEphemeralStorage } from './private/ephemeral-storage-hint';
 import { DOCKERFILE_LINE } from './private/image-dockerfile-check';
 import { imageLibraryOf } from './private/image-library';
+import { asFixVisit, checkFunctionLayers } from './private/layer-identity';
 import { buildImageOf, libraryBuildOf, sameLayerBuild } from './private/layer-props';
 import { FunctionFilter, IFunctionFilter } from './runtime-filter';
 import { ShmRedirectLayer, ShmRedirectLayerProps } from './shm-redirect-layer';
+import { ShmRedirectLayers } from './shm-redirect-layers';
 
 /** Lambda's limit on layers per function. */
 const MAX_LAYERS = 5;
@@ -21,9 +23,10 @@ const PRELOAD_VARIABLE = 'LD_PRELOAD';
  */
 export interface MultiprocessingFixOptions {
   /**
-   * The layer to use. It must be in the same stack as the functions it fixes
-   * (layers never cross stacks): a function of another stack gets an error
-   * annotation.
+   * The layer to use. A `ShmRedirectLayer` creates its layer versions in its
+   * own stack, so it serves the functions of that stack only: a function of
+   * another stack gets an error annotation. To use one layer in many stacks,
+   * publish it with `ShmRedirectLayerPublisher` and pass `layers`.
    *
    * @default - one `ShmRedirectLayer` per stack (`ShmRedirectLayer.of`), shared by its functions
    */
@@ -35,6 +38,16 @@ export interface MultiprocessingFixOptions {
    * @default - `LibraryBuild.AUTO`: a local build when a compiler is there, Docker otherwise, else the prebuilt library
    */
   readonly layerProps?: ShmRedirectLayerProps;
+
+  /**
+   * Layers published elsewhere, one per architecture: `ShmRedirectLayers.fromArns`,
+   * `fromSsmParameters`, `fromSsmLookup` or `fromPublisher`. Each function gets
+   * the layer of its architecture; a function whose architecture has none gets
+   * an error annotation. Not allowed with `layer` or `layerProps`.
+   *
+   * @default - a `ShmRedirectLayer` in each stack (see `layer`)
+   */
+  readonly layers?: ShmRedirectLayers;
 
   /**
    * Which functions get the fix.
@@ -75,11 +88,18 @@ export class MultiprocessingFix implements IAspect {
     if (options.layer !== undefined && options.layerProps !== undefined) {
       throw new Error('MultiprocessingFix: pass either `layer` or `layerProps`; `layerProps` configures the per-stack layer that `layer` replaces');
     }
+    if (options.layers !== undefined && (options.layer !== undefined || options.layerProps !== undefined)) {
+      throw new Error('MultiprocessingFix: `layers` (imported layers) replaces the per-stack layer that `layer` and `layerProps` make; pass only `layers`');
+    }
     this.options = options;
     this.filter = options.filter ?? FunctionFilter.pythonRuntimes();
   }
 
   public visit(node: IConstruct): void {
+    asFixVisit(() => this.visitNode(node));
+  }
+
+  private visitNode(node: IConstruct): void {
     // Added to this very construct (applyTo(fn), withMultiprocessingFix(fn), Aspects.of(fn).add):
     // the user named the function, so leaving it out must not go unsaid.
     const named = Aspects.of(node).all.includes(this);
@@ -88,9 +108,11 @@ export class MultiprocessingFix implements IAspect {
       const inner = singletonInner(node);
       if (inner instanceof lambda.Function) {
         this.fix(inner, named, node);
+        checkFunctionLayers(inner);
       }
     } else if (node instanceof lambda.Function) {
       this.fix(node, named, node);
+      checkFunctionLayers(node);
     }
   }
 
@@ -148,14 +170,8 @@ export class MultiprocessingFix implements IAspect {
       return;
     }
 
-    const layer = this.options.layer ?? this.sharedLayer(fn, met);
-    if (layer === undefined) {
-      return;
-    }
-    if (Stack.of(layer) !== stack) {
-      Annotations.of(fn).addError(
-        `${fn.node.path} is in stack ${stack.node.path} but the ShmRedirectLayer given to MultiprocessingFix is in stack ${Stack.of(layer).node.path}: layers cannot be shared across stacks. Give each stack its own ShmRedirectLayer, or leave \`layer\` unset to get one per stack.`,
-      );
+    const layerVersion = this.layerVersionFor(fn, stack, met);
+    if (layerVersion === undefined) {
       return;
     }
     const layerCount = currentLayerCount(fn);
@@ -166,7 +182,7 @@ export class MultiprocessingFix implements IAspect {
       return;
     }
 
-    fn.addLayers(layer.layerFor(fn.architecture));
+    fn.addLayers(layerVersion);
     this.preload(fn, existing);
     hintEphemeralStorage(fn);
   }
@@ -207,6 +223,31 @@ export class MultiprocessingFix implements IAspect {
       layerOrigins.set(stack, { scope: here, props: this.options.layerProps ?? {}, functionPath: fn.node.path });
     }
     return ShmRedirectLayer.of(fn, this.options.layerProps);
+  }
+
+  /** The layer version `fn` gets, or undefined after an error annotation saying why there is none. */
+  private layerVersionFor(fn: lambda.Function, stack: Stack, met: IConstruct): lambda.ILayerVersion | undefined {
+    const imported = this.options.layers;
+    if (imported !== undefined) {
+      const layerVersion = imported.layerFor(fn, fn.architecture);
+      if (layerVersion === undefined) {
+        Annotations.of(fn).addError(
+          `${fn.node.path} is a ${fn.architecture.name} function, but the layers given to MultiprocessingFix (${imported.description}) have none for ${fn.architecture.name}. Give them the ${fn.architecture.name} layer, or leave the function out with the \`filter\` option.`,
+        );
+      }
+      return layerVersion;
+    }
+    const layer = this.options.layer ?? this.sharedLayer(fn, met);
+    if (layer === undefined) {
+      return undefined;
+    }
+    if (Stack.of(layer) !== stack) {
+      Annotations.of(fn).addError(
+        `${fn.node.path} is in stack ${stack.node.path} but the ShmRedirectLayer given to MultiprocessingFix is in stack ${Stack.of(layer).node.path}, and a ShmRedirectLayer serves the functions of its own stack only. Leave \`layer\` unset to get one per stack, or publish the layer once with ShmRedirectLayerPublisher and pass \`layers: ShmRedirectLayers.fromPublisher(publisher)\`.`,
+      );
+      return undefined;
+    }
+    return layer.layerFor(fn.architecture);
   }
 
   /** Appends the library to `existing` (the LD_PRELOAD the function would have) with `:`, unless it names it already. */
@@ -256,12 +297,15 @@ function fixesAround(fn: lambda.Function, met: IConstruct): { fix: Multiprocessi
 }
 
 function sameOptions(a: MultiprocessingFixOptions, b: MultiprocessingFixOptions): boolean {
-  return a.layer === b.layer && sameLayerBuild(a.layerProps ?? {}, b.layerProps ?? {});
+  return a.layer === b.layer && a.layers === b.layers && sameLayerBuild(a.layerProps ?? {}, b.layerProps ?? {});
 }
 
 function describeOptions(options: MultiprocessingFixOptions): string {
   if (options.layer !== undefined) {
     return `layer ${options.layer.node.path}`;
+  }
+  if (options.layers !== undefined) {
+    return `layers ${options.layers.description}`;
   }
   const props = options.layerProps ?? {};
   const image = buildImageOf(props);

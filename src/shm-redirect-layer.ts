@@ -1,12 +1,13 @@
-import { Annotations, AssetStaging, DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { DockerImage, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct, IConstruct } from 'constructs';
 import { LibraryBuild } from './library-build';
 import { targetOf } from './private/architecture';
-import { checkLibrary, LayerCodeOptions, layerCode, LIBRARY_PATH_IN_LAYER, rememberStagedLibrary, unbuiltPlaceholder } from './private/bundling';
+import { LIBRARY_PATH_IN_LAYER } from './private/bundling';
+import { checkLayersOfApp, registerLayer } from './private/layer-identity';
 import { buildImageOf, libraryBuildOf, sameLayerBuild } from './private/layer-props';
 import { LayerSources } from './private/layer-sources';
-import { notePrebuiltFallback } from './private/prebuilt-notice';
+import { libraryLayerCode } from './private/library-layer-code';
 
 /**
  * Properties of a {@link ShmRedirectLayer}.
@@ -107,6 +108,7 @@ export class ShmRedirectLayer extends Construct {
     this.build = libraryBuildOf(props);
     this.sources = LayerSources.bundled();
     this.libraryVersion = this.sources.version;
+    checkLayersOfApp(this);
   }
 
   /**
@@ -117,30 +119,16 @@ export class ShmRedirectLayer extends Construct {
     const target = targetOf(architecture);
     let layer = this.layers.get(target.name);
     if (layer === undefined) {
-      const options: LayerCodeOptions = {
-        build: this.build,
-        libraryBuildImage: buildImageOf(this.props),
-        onPrebuilt: (reason) => notePrebuiltFallback(this, reason),
-      };
-      const preparation = checkLibrary(this, this.sources, target, options);
-      let code: lambda.Code;
-      if (preparation?.kind === 'failed') {
-        Annotations.of(this).addError(preparation.message);
-        code = lambda.Code.fromAsset(unbuiltPlaceholder());
-      } else {
-        code = layerCode(this.sources, target, options);
-      }
+      const library = libraryLayerCode(this, this.sources, target, this.build, buildImageOf(this.props));
       layer = new lambda.LayerVersion(this, target.name === 'x86_64' ? 'X86_64' : 'Arm64', {
-        code,
+        code: library.code,
         compatibleArchitectures: [target.lambda],
         description: `shm_redirect ${this.libraryVersion} (${target.name}): Python multiprocessing on Lambda with LD_PRELOAD=${ShmRedirectLayer.PRELOAD}`,
         removalPolicy: this.props.removalPolicy,
       });
-      const staging = layer.node.tryFindChild('Code')?.node.tryFindChild('Stage');
-      if (preparation?.kind === 'docker' && staging instanceof AssetStaging) {
-        rememberStagedLibrary(this.sources, target, options, staging.absoluteStagedPath, '');
-      }
+      library.staged(layer);
       this.layers.set(target.name, layer);
+      registerLayer(layer, { architecture: target.name, libraryVersion: this.libraryVersion, source: `ShmRedirectLayer ${this.node.path}` });
     }
     return layer;
   }

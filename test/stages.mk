@@ -51,6 +51,11 @@ generated: construct
 integ-snapshot: construct
 	$(STAGE) npx projen integ:snapshot
 
+# The publisher and its importers deployed with the real CDK CLI (bootstrap, deploy) to moto's server mode on
+# 127.0.0.1, read back with boto3 (test/integration/deploy-local; docs/platform-teams.md).
+deploy-local: construct
+	$(STAGE) bash test/integration/deploy-local/run.sh
+
 # --- CDK apps in each language and install checks (test/apps).
 python-app: construct
 	$(STAGE) npx projen test:python-app

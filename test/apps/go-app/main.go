@@ -112,6 +112,30 @@ func NewFiltersStack(scope constructs.Construct, id string) awscdk.Stack {
 	return stack
 }
 
+// Layers a platform team published (ShmRedirectLayerPublisher), imported by ARN from another account.
+func NewImportedStack(scope constructs.Construct, id string) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), nil)
+	for name, arch := range map[string]awslambda.Architecture{
+		"X86": awslambda.Architecture_X86_64(),
+		"Arm": awslambda.Architecture_ARM_64(),
+	} {
+		awslambda.NewFunction(stack, jsii.String("Imported"+name), &awslambda.FunctionProps{
+			Runtime:      awslambda.Runtime_PYTHON_3_12(),
+			Architecture: arch,
+			Handler:      jsii.String("index.handler"),
+			Code:         awslambda.Code_FromAsset(jsii.String("functions"), nil),
+		})
+	}
+	layers := cdklambdamultiprocessing.ShmRedirectLayers_FromArns(&cdklambdamultiprocessing.ShmRedirectLayerArns{
+		X86:   jsii.String("arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-x86_64:3"),
+		Arm64: jsii.String("arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-arm64:4"),
+	})
+	cdklambdamultiprocessing.MultiprocessingFix_ApplyTo(stack, &cdklambdamultiprocessing.MultiprocessingFixOptions{
+		Layers: layers,
+	})
+	return stack
+}
+
 func main() {
 	defer jsii.Close()
 	// The output directory comes from CDK_OUTDIR, as under `cdk synth`.
@@ -120,5 +144,6 @@ func main() {
 	NewOneFunctionStack(app, "OneFunction")
 	NewSingletonStack(app, "Singleton")
 	NewFiltersStack(app, "Filters")
+	NewImportedStack(app, "Imported")
 	app.Synth(nil)
 }

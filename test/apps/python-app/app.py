@@ -5,7 +5,7 @@ The part between the python-snippet markers is the README's Python usage
 """
 import aws_cdk as cdk
 import jsii
-from cdk_lambda_multiprocessing import FunctionFilter, IFunctionFilter
+from cdk_lambda_multiprocessing import FunctionFilter, IFunctionFilter, ShmRedirectLayers
 
 # python-snippet:start
 from aws_cdk import Stack, aws_lambda as lambda_
@@ -106,12 +106,33 @@ class FiltersStack(Stack):
         MultiprocessingFix.apply_to(self, filter=NamedFunctions("Picked"))
 
 
+class ImportedStack(Stack):
+    """Layers a platform team published (ShmRedirectLayerPublisher), imported by ARN from another account."""
+
+    def __init__(self, scope: Construct, construct_id: str, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        for name, arch in [("X86", lambda_.Architecture.X86_64), ("Arm", lambda_.Architecture.ARM_64)]:
+            lambda_.Function(
+                self, f"Imported{name}",
+                runtime=lambda_.Runtime.PYTHON_3_12,
+                architecture=arch,
+                handler="index.handler",
+                code=lambda_.Code.from_asset("functions"),
+            )
+        layers = ShmRedirectLayers.from_arns(
+            x86="arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-x86_64:3",
+            arm64="arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-arm64:4",
+        )
+        MultiprocessingFix.apply_to(self, layers=layers)
+
+
 def build_app(outdir=None) -> cdk.App:
     app = cdk.App(outdir=outdir)
     WorkersStack(app, "Workers")
     OneFunctionStack(app, "OneFunction")
     SingletonStack(app, "Singleton")
     FiltersStack(app, "Filters")
+    ImportedStack(app, "Imported")
     return app
 
 

@@ -78,6 +78,28 @@ def test_filters_select_functions(templates):
         assert fn["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
 
 
+def test_layers_imported_by_arn_each_function_the_one_of_its_architecture(templates):
+    # ShmRedirectLayers.from_arns: no layer of its own, each function the ARN of its architecture, and the
+    # library version (from the published layer's name) in its Metadata.
+    template = templates["Imported"]
+    assert resources(template, "AWS::Lambda::LayerVersion") == {}
+    arns = {
+        "x86_64": "arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-x86_64:3",
+        "arm64": "arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-arm64:4",
+    }
+    fns = [v for k, v in resources(template, "AWS::Lambda::Function").items() if k.startswith("Imported")]
+    assert len(fns) == 2
+    for fn in fns:
+        arch = fn["Properties"].get("Architectures", ["x86_64"])[0]
+        assert fn["Properties"]["Layers"] == [arns[arch]]
+        assert fn["Properties"]["Environment"]["Variables"]["LD_PRELOAD"] == PRELOAD
+        assert fn["Metadata"]["cdk-lambda-multiprocessing"]["shmRedirect"] == {
+            "libraryVersion": "1.0.0",
+            "architecture": arch,
+            "layer": arns[arch],
+        }
+
+
 def test_two_synths_in_two_processes_give_the_same_layer_assets(request, tmp_path):
     # Each Python process unpacks the npm package into a new temporary directory (jsii): the layer's asset hash,
     # and so its S3 key, must not depend on it, nor the templates on anything else that changes between runs.

@@ -8,6 +8,8 @@ import java.util.List;
 import io.github.cdklambdamultiprocessing.FunctionFilter;
 import io.github.cdklambdamultiprocessing.IFunctionFilter;
 import io.github.cdklambdamultiprocessing.MultiprocessingFixOptions;
+import io.github.cdklambdamultiprocessing.ShmRedirectLayerArns;
+import io.github.cdklambdamultiprocessing.ShmRedirectLayers;
 import software.amazon.awscdk.App;
 import software.amazon.awscdk.services.lambda.SingletonFunction;
 
@@ -105,6 +107,25 @@ class FiltersStack extends Stack {
     }
 }
 
+// Layers a platform team published (ShmRedirectLayerPublisher), imported by ARN from another account.
+class ImportedStack extends Stack {
+    ImportedStack(final Construct scope, final String id) {
+        super(scope, id);
+        Map.of("X86", Architecture.X86_64, "Arm", Architecture.ARM_64).forEach((name, arch) ->
+                Function.Builder.create(this, "Imported" + name)
+                        .runtime(Runtime.PYTHON_3_12)
+                        .architecture(arch)
+                        .handler("index.handler")
+                        .code(Code.fromAsset("functions"))
+                        .build());
+        ShmRedirectLayers layers = ShmRedirectLayers.fromArns(ShmRedirectLayerArns.builder()
+                .x86("arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-x86_64:3")
+                .arm64("arn:aws:lambda:eu-west-1:111122223333:layer:shm-redirect-1_0_0-arm64:4")
+                .build());
+        MultiprocessingFix.applyTo(this, MultiprocessingFixOptions.builder().layers(layers).build());
+    }
+}
+
 public final class WorkersApp {
     public static void main(final String[] args) {
         // The output directory comes from CDK_OUTDIR, as under `cdk synth`.
@@ -113,6 +134,7 @@ public final class WorkersApp {
         new OneFunctionStack(app, "OneFunction");
         new SingletonStack(app, "Singleton");
         new FiltersStack(app, "Filters");
+        new ImportedStack(app, "Imported");
         app.synth();
     }
 }
