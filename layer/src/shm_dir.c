@@ -143,6 +143,11 @@ int shm_dir_fd(void)
     return atomic_load_explicit(&dir.fd, memory_order_acquire);
 }
 
+int shm_dir_ours(void)
+{
+    return kept_fd(&dir, NULL);
+}
+
 int shm_dir_ready(const struct shm_target *t)
 {
     if (__builtin_expect(atomic_load_explicit(&dir.fd, memory_order_acquire) >= 0

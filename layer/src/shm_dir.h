@@ -37,4 +37,8 @@ int shm_dir_gone(const struct shm_target *t);
    -1 before. */
 int shm_dir_fd(void);
 
+/* shm_dir_fd while the number still names that directory, else -1: for
+   the reclaim and the record, which act on what they find there. */
+int shm_dir_ours(void);
+
 #endif
