@@ -148,14 +148,6 @@ int shm_dir_ours(void)
     return kept_fd(&dir, NULL);
 }
 
-int shm_dir_ready(const struct shm_target *t)
-{
-    if (__builtin_expect(atomic_load_explicit(&dir.fd, memory_order_acquire) >= 0
-                             && !atomic_load_explicit(&dir_refused, memory_order_relaxed), 1))
-        return 0;
-    return shm_dir_ensure(t);
-}
-
 int shm_dir_gone(const struct shm_target *t)
 {
     int saved = errno;
