@@ -198,7 +198,8 @@ static void compact(int fd)
         return;
     int out = sys_openat(kept_fd(&reg, NULL), leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
     struct compaction c = { shm_dir_ours(), NULL, 0 };
-    if (out >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
+    /* Without our directory every entry would look stale and be dropped. */
+    if (out >= 0 && c.dirfd >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
         && record_each(fd, keep_named, &c) == 0 && syscall(SYS_pwrite64, out, c.out, c.len, 0) == (long)c.len) {
         syscall(SYS_ftruncate, out, (off_t)c.len);
         compact_at = c.len * 2 > COMPACT_MIN ? c.len * 2 : COMPACT_MIN;
