@@ -259,7 +259,7 @@ void reclaim_if_due(const struct shm_target *t)
         return;
     int saved = errno;
     atomic_store(&next_due, 0);
-    pass(t, shm_dir_fd(), 0, ": a dead group's grace has run out");
+    pass(t, shm_dir_ours(), 0, ": a dead group's grace has run out");
     errno = saved;
 }
 
@@ -268,7 +268,7 @@ int reclaim_for_space(const struct shm_target *t)
     if (!t->redirect || !t->reclaim)
         return 0;
     int saved = errno;
-    int removed = pass(t, shm_dir_fd(), 1, "");
+    int removed = pass(t, shm_dir_ours(), 1, "");
     errno = saved;
     return removed > 0;
 }

@@ -1,9 +1,11 @@
 #include "record.h"
 
 #include "hold.h"
+#include "kept.h"
 #include "num.h"
 #include "pidlock.h"
 #include "registry.h"
+#include "settings.h"
 #include "shm_dir.h"
 #include "sys.h"
 
@@ -16,10 +18,11 @@
 
 #define COMPACT_MIN (64 * 1024)
 
-static atomic_int reg_fd = -1;
-static atomic_int anchor = -1;    /* LOCK_SH held: the group lives while any holder does */
-static atomic_int append_fd = -1; /* this process's own description (locks below are per description) */
+static struct kept reg = KEPT_INIT;
+static struct kept anchor = KEPT_INIT; /* LOCK_SH held: the group lives while any holder does */
+static struct kept append = KEPT_INIT; /* this process's own description (locks below are per description) */
 static atomic_int append_pid;
+static atomic_int join_lock; /* joins of this process's threads */
 static char leaf[24];
 static atomic_int lock; /* appends and compaction of this process's threads */
 static size_t compact_at = COMPACT_MIN;
@@ -34,24 +37,23 @@ unsigned long long record_generation(int fd)
     return gen;
 }
 
-int record_registry(void)
-{
-    return atomic_load(&reg_fd);
-}
-
-int record_join(const struct shm_target *t)
+static int join(const struct shm_target *t)
 {
     long pgid = syscall(SYS_getpgid, 0);
     if (pgid <= 0)
         return -1;
     int regfd = registry_open(t);
+    struct stat st;
+    if (regfd >= 0 && sys_fstat(regfd, &st) != 0) {
+        close(regfd);
+        regfd = -1;
+    }
     if (regfd < 0)
         return -1;
     /* Kept even when no record can be made (a full disk): the reclaim
        needs it. */
-    int old_reg = atomic_exchange(&reg_fd, regfd);
-    if (old_reg >= 0)
-        close(old_reg);
+    kept_drop(&reg);
+    kept_set(&reg, regfd, &st);
     char name[sizeof leaf] = "g.";
     *num_put(name + 2, (unsigned long long)pgid) = '\0';
     for (int tries = 0; tries < 64; tries++) {
@@ -65,20 +67,17 @@ int record_join(const struct shm_target *t)
         }
         if (fd < 0)
             break;
-        struct stat st;
         int held = hold_named(fd, regfd, name, 0, &st);
         if (held == 1 && S_ISREG(st.st_mode)) {
             /* A process whose directory was made again joins again. */
-            int old = atomic_exchange(&anchor, -1);
-            int old_append = atomic_exchange(&append_fd, -1);
-            if (old_append >= 0 && old_append != old)
-                close(old_append);
-            if (old >= 0)
-                close(old);
+            if (atomic_load(&append.fd) == atomic_load(&anchor.fd))
+                atomic_store(&append.fd, -1); /* one descriptor: closed once */
+            kept_drop(&append);
+            kept_drop(&anchor);
             memcpy(leaf, name, sizeof leaf);
             atomic_store(&append_pid, (int)syscall(SYS_getpid));
-            atomic_store(&append_fd, fd);
-            atomic_store_explicit(&anchor, fd, memory_order_release);
+            kept_set(&append, fd, &st);
+            kept_set(&anchor, fd, &st);
             return made;
         }
         close(fd);
@@ -88,6 +87,35 @@ int record_join(const struct shm_target *t)
         }
     }
     return -1;
+}
+
+int record_join(const struct shm_target *t)
+{
+    pidlock_take(&join_lock);
+    int made = join(t);
+    pidlock_drop(&join_lock);
+    return made;
+}
+
+/* A program that closed the registry's or the record's number (closing
+   the record dropped the group's lock with it) makes this process join
+   again, with descriptors of its own. */
+static void join_if_lost(void)
+{
+    if (!kept_lost(&reg) && !kept_lost(&anchor))
+        return;
+    int saved = errno;
+    pidlock_take(&join_lock);
+    if (kept_lost(&reg) || kept_lost(&anchor))
+        join(shm_target());
+    pidlock_drop(&join_lock);
+    errno = saved;
+}
+
+int record_registry(void)
+{
+    join_if_lost();
+    return kept_fd(&reg, NULL);
 }
 
 /* A byte-range lock of this description on the record's first byte:
@@ -106,19 +134,27 @@ static int range_lock(int fd, short type)
    must not share the locks of its parent's. */
 static int own_append_fd(void)
 {
-    int fd = atomic_load(&append_fd);
+    int fd = kept_fd(&append, NULL);
     int self = (int)syscall(SYS_getpid);
     if (fd >= 0 && atomic_load(&append_pid) == self)
         return fd;
-    int mine = sys_openat(atomic_load(&reg_fd), leaf, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
+    join_if_lost();
+    fd = kept_fd(&append, NULL);
+    if (fd >= 0 && atomic_load(&append_pid) == self)
+        return fd;
+    /* Forked, or the program closed or reused our number: a description
+       of our own, checked to be the record we hold; the old number is
+       forgotten (a parent's description, or no longer ours). */
+    int mine = sys_openat(kept_fd(&reg, NULL), leaf, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
     struct stat a, b;
-    if (mine >= 0 && (sys_fstat(mine, &a) != 0 || sys_fstat(atomic_load(&anchor), &b) != 0 || a.st_ino != b.st_ino)) {
+    if (mine >= 0 && (sys_fstat(mine, &a) != 0 || kept_fd(&anchor, &b) < 0 || a.st_ino != b.st_ino
+                      || a.st_dev != b.st_dev)) {
         close(mine);
         mine = -1;
     }
     if (mine < 0)
         return -1;
-    atomic_store(&append_fd, mine);
+    kept_set(&append, mine, &a);
     atomic_store(&append_pid, self);
     return mine;
 }
@@ -160,9 +196,10 @@ static void compact(int fd)
     struct stat st;
     if (range_lock(fd, F_WRLCK) != 0)
         return;
-    int out = sys_openat(atomic_load(&reg_fd), leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-    struct compaction c = { shm_dir_fd(), NULL, 0 };
-    if (out >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
+    int out = sys_openat(kept_fd(&reg, NULL), leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+    struct compaction c = { shm_dir_ours(), NULL, 0 };
+    /* Without our directory every entry would look stale and be dropped. */
+    if (out >= 0 && c.dirfd >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
         && record_each(fd, keep_named, &c) == 0 && syscall(SYS_pwrite64, out, c.out, c.len, 0) == (long)c.len) {
         syscall(SYS_ftruncate, out, (off_t)c.len);
         compact_at = c.len * 2 > COMPACT_MIN ? c.len * 2 : COMPACT_MIN;
@@ -175,7 +212,7 @@ static void compact(int fd)
 
 void record_add(int fd, const char *name)
 {
-    if (atomic_load_explicit(&anchor, memory_order_acquire) < 0)
+    if (atomic_load_explicit(&anchor.fd, memory_order_acquire) < 0)
         return;
     int saved = errno;
     struct stat st;

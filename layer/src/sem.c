@@ -205,7 +205,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         va_end(ap);
     }
     if (t->redirect) {
-        if (shm_dir_ready(t) != 0)
+        if (shm_dir_ensure(t) != 0)
             return SEM_FAILED;
         debug_op(t, "sem_open", name, path);
     }
@@ -213,8 +213,6 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
     const char *at = object_at(t, path, &dirfd);
 
     int creating = (oflag & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL);
-    if (t->redirect && creating && shm_dir_ensure(t) != 0)
-        return SEM_FAILED; /* a creation checks the directory first: its draft needs it */
     for (int reopened = 0;;) {
         if (!creating) {
             /* Like glibc: the caller's other flags pass through. */

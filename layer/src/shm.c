@@ -21,7 +21,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         return -1;
     }
     if (t->redirect) {
-        if (shm_dir_ready(t) != 0)
+        if (shm_dir_ensure(t) != 0)
             return -1;
         debug_op(t, "shm_open", name, path);
     }

@@ -1,13 +1,13 @@
 #include "shm_dir.h"
 
 #include "debug.h"
+#include "kept.h"
 #include "pidlock.h"
 #include "reclaim.h"
 #include "sys.h"
 
 #include <errno.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <string.h>
 
 /* Why a directory that exists is not trusted, or NULL.  The rule mirrors
@@ -26,8 +26,7 @@ static const char *untrusted(const struct stat *st)
    directory it was opened on.  Objects are created, opened and unlinked
    relative to the descriptor, so once checked, the directory cannot be
    swapped under us by renaming or replacing its path. */
-static atomic_int dir_fd = -1;
-static _Atomic uint64_t dir_dev, dir_ino;
+static struct kept dir = KEPT_INIT;
 /* errno of a definite refusal (a symlink, not a directory, another owner,
    open to others without the sticky bit), else 0.  Only such answers are
    kept: a failure that may pass (EMFILE, ENOMEM, EINTR, ...) is the
@@ -36,17 +35,13 @@ static atomic_int dir_refused;
 /* Serialises reopening; a child forked meanwhile takes it over. */
 static atomic_int dir_lock;
 
-/* FD is still the directory we opened, and that directory still has a
-   name (rm -rf of it, or of the /tmp around it, leaves it unlinked). */
-static int still_ours(int fd)
+/* The number is still the directory we opened (kept.h), and that directory
+   still has a name (rm -rf of it, or of the /tmp around it, leaves it
+   unlinked). */
+static int still_ours(void)
 {
     struct stat st;
-    int saved = errno;
-    int ours = fd >= 0 && sys_fstat(fd, &st) == 0 && st.st_nlink > 0
-        && (uint64_t)st.st_ino == atomic_load_explicit(&dir_ino, memory_order_acquire)
-        && (uint64_t)st.st_dev == atomic_load_explicit(&dir_dev, memory_order_acquire);
-    errno = saved;
-    return ours;
+    return kept_fd(&dir, &st) >= 0 && st.st_nlink > 0;
 }
 
 /* Refuses the directory for the rest of the process's life (warning once). */
@@ -64,17 +59,15 @@ static int refuse(const struct shm_target *t, int err, const char *why)
    dir_lock held. */
 static int reopen(const struct shm_target *t, int *opened)
 {
-    int old = atomic_load_explicit(&dir_fd, memory_order_acquire);
-    if (still_ours(old))
+    int old = atomic_load_explicit(&dir.fd, memory_order_acquire);
+    if (still_ours())
         return 0;
     /* The directory we had lost its name but the number is still ours:
        the new directory takes its place under the same number, so a
        thread about to use that number gets one or the other, never a
        file of the program's. */
     struct stat st;
-    int replace = old >= 0 && sys_fstat(old, &st) == 0 && S_ISDIR(st.st_mode)
-        && (uint64_t)st.st_ino == atomic_load_explicit(&dir_ino, memory_order_relaxed)
-        && (uint64_t)st.st_dev == atomic_load_explicit(&dir_dev, memory_order_relaxed);
+    int replace = kept_fd(&dir, NULL) == old && old >= 0;
 
     int created = sys_mkdir(t->dir, 01777) == 0;
     if (!created && errno != EEXIST)
@@ -114,9 +107,7 @@ static int reopen(const struct shm_target *t, int *opened)
         close(fd);
         fd = old;
     }
-    atomic_store_explicit(&dir_dev, (uint64_t)st.st_dev, memory_order_release);
-    atomic_store_explicit(&dir_ino, (uint64_t)st.st_ino, memory_order_release);
-    atomic_store_explicit(&dir_fd, fd, memory_order_release);
+    kept_set(&dir, fd, &st);
     *opened = 1;
     return 0;
 }
@@ -130,7 +121,7 @@ int shm_dir_ensure(const struct shm_target *t)
         errno = refused;
         return SHM_DIR_UNSAFE;
     }
-    if (__builtin_expect(still_ours(atomic_load_explicit(&dir_fd, memory_order_acquire)), 1))
+    if (__builtin_expect(still_ours(), 1))
         return 0;
     int saved = errno;
     pidlock_take(&dir_lock);
@@ -142,28 +133,25 @@ int shm_dir_ensure(const struct shm_target *t)
     /* A process's first directory (and one made again after a removal)
        is when objects of dead process groups are looked for. */
     if (opened)
-        reclaim_on_first_use(t, atomic_load_explicit(&dir_fd, memory_order_acquire));
+        reclaim_on_first_use(t, atomic_load_explicit(&dir.fd, memory_order_acquire));
     errno = saved;
     return 0;
 }
 
 int shm_dir_fd(void)
 {
-    return atomic_load_explicit(&dir_fd, memory_order_acquire);
+    return atomic_load_explicit(&dir.fd, memory_order_acquire);
 }
 
-int shm_dir_ready(const struct shm_target *t)
+int shm_dir_ours(void)
 {
-    if (__builtin_expect(atomic_load_explicit(&dir_fd, memory_order_acquire) >= 0
-                             && !atomic_load_explicit(&dir_refused, memory_order_relaxed), 1))
-        return 0;
-    return shm_dir_ensure(t);
+    return kept_fd(&dir, NULL);
 }
 
 int shm_dir_gone(const struct shm_target *t)
 {
     int saved = errno;
-    int again = !still_ours(atomic_load_explicit(&dir_fd, memory_order_acquire)) && shm_dir_ensure(t) == 0;
+    int again = !still_ours() && shm_dir_ensure(t) == 0;
     errno = saved;
     return again;
 }

@@ -5,7 +5,8 @@
 
 /* Makes the redirect directory ready for a call that needs it: on first
    use, and again whenever it was removed (rm -rf of it or of /tmp's
-   content), creates it (mode 01777) when missing, opens it and checks that
+   content) or the program closed or reused its descriptor's number (one
+   fstat per call checks), creates it (mode 01777) when missing, opens it and checks that
    no other user can tamper with it.  Returns 0 when it is usable (or
    nothing is redirected), errno untouched; otherwise errno says why and
    nothing is remembered except a definite refusal:
@@ -21,11 +22,6 @@
 #define SHM_DIR_FAILED (-3)
 int shm_dir_ensure(const struct shm_target *t);
 
-/* shm_dir_ensure for calls that work relative to the directory's
-   descriptor and notice its removal themselves (ENOENT, then
-   shm_dir_gone): once the directory was opened, no system call. */
-int shm_dir_ready(const struct shm_target *t);
-
 /* After ENOENT relative to the directory's descriptor: 1 when the
    directory was removed and is usable again (the caller tries again). */
 int shm_dir_gone(const struct shm_target *t);
@@ -36,5 +32,9 @@ int shm_dir_gone(const struct shm_target *t);
    directory that every object is created, opened and unlinked relative to.
    -1 before. */
 int shm_dir_fd(void);
+
+/* shm_dir_fd while the number still names that directory, else -1: for
+   the reclaim and the record, which act on what they find there. */
+int shm_dir_ours(void);
 
 #endif

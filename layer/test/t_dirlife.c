@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -90,6 +91,85 @@ static void fd_table_full(void)
     check(use_once("after-emfile") == 0, "descriptors freed: sem_open and shm_open work");
 }
 
+/* The numbers the library keeps (directory, registry, record, gate) are
+   among the lowest: the program's own files take them, by dup2 over them
+   and after closing them all.  The library must work with descriptors of
+   its own and never write, lock or unlink through the program's. */
+#define REUSED 48
+
+/* Uses the library (a creation appends to the group's record, an unlink
+   passes the gate) with every number below REUSED the program's. */
+static void reused_numbers(void)
+{
+    /* Not under qemu-user, whose own descriptors would go too. */
+    if (getenv("SHMR_TEST_QEMU")) {
+        skip("the program's files reuse the library's descriptor numbers", "qemu-user");
+        return;
+    }
+    char path[300];
+    snprintf(path, sizeof path, "%s/user-dup2", base);
+    int user = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    int high = fcntl(user, F_DUPFD, 900);
+    close(user);
+    for (int fd = 3; fd < REUSED; fd++)
+        dup2(high, fd);
+    int used = use_once("after-dup2") == 0;
+    struct stat st = { 0 };
+    fstat(high, &st);
+    check(used && st.st_size == 0, "with the program's file dup2'd over its descriptors (file size %lld)",
+          (long long)st.st_size);
+
+    for (int fd = 3; fd < 1024; fd++)
+        close(fd);
+    /* Files and directories, as closefrom then opens leave them. */
+    for (int fd = 3; fd < REUSED; fd++) {
+        snprintf(path, sizeof path, "%s/user-%d", base, fd);
+        if (fd % 2)
+            syscall(SYS_mkdirat, AT_FDCWD, path, 0700);
+        int got = (int)syscall(SYS_openat, AT_FDCWD, path,
+                               fd % 2 ? O_RDONLY | O_DIRECTORY : O_RDWR | O_CREAT | O_TRUNC, 0600);
+        if (got != fd)
+            printf("# user file %d opened as %d\n", fd, got);
+    }
+    used = use_once("after-closeall") == 0;
+    int touched = 0;
+    for (int fd = 3; fd < REUSED; fd++) {
+        snprintf(path, sizeof path, "%s/user-%d", base, fd);
+        touched += fd % 2 ? entries(path) != 0 : raw_stat(path, &st) != 0 || st.st_size != 0;
+        /* Nothing locks them through the program's descriptors: a
+           description of the test's own takes LOCK_EX at once. */
+        int probe = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+        touched += probe < 0 || flock(probe, LOCK_EX | LOCK_NB) != 0;
+        if (probe >= 0)
+            close(probe);
+    }
+    check(used && touched == 0, "after the program closed all its descriptors and reused the numbers (%d touched)",
+          touched);
+
+    /* Closing the record dropped the group's lock: the library took it
+       again, so a reclaimer cannot take the group for dead. */
+    const char *reclaim = getenv("SHM_REDIRECT_RECLAIM");
+    if (reclaim && strcmp(reclaim, "0") == 0) {
+        skip("the group's record is held again", "SHM_REDIRECT_RECLAIM=0");
+    } else {
+        snprintf(path, sizeof path, "%s.reclaim/g.%ld", dir, (long)getpgid(0));
+        int rec = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+        errno = 0;
+        int free_ = rec >= 0 && flock(rec, LOCK_EX | LOCK_NB) == 0;
+        check(rec >= 0 && !free_ && errno == EWOULDBLOCK, "the group's record is held again");
+        if (rec >= 0)
+            close(rec);
+    }
+    for (int fd = 3; fd < REUSED; fd++) {
+        close(fd);
+        snprintf(path, sizeof path, "%s/user-%d", base, fd);
+        syscall(SYS_unlinkat, AT_FDCWD, path, fd % 2 ? AT_REMOVEDIR : 0);
+    }
+    close(high);
+    snprintf(path, sizeof path, "%s/user-dup2", base);
+    syscall(SYS_unlinkat, AT_FDCWD, path, 0);
+}
+
 /* rm -rf of the directory between two uses, then of /tmp's content. */
 static void removed_between_uses(void)
 {
@@ -117,15 +197,7 @@ static void removed_between_uses(void)
         close(vfd);
     unlink(vpath);
 
-    /* A program closing every descriptor (ours among them); not under
-       qemu-user, whose own descriptors would go too. */
-    if (getenv("SHMR_TEST_QEMU")) {
-        skip("after the program closed all its descriptors", "qemu-user");
-        return;
-    }
-    for (int fd = 3; fd < 1024; fd++)
-        close(fd);
-    check(use_once("after-closeall") == 0, "after the program closed all its descriptors");
+    reused_numbers();
 }
 
 /* Another user of a writable parent swaps the directory for a symlink to
