@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash test/integration/prerequisites.sh
 start=$(date +%s)
-# test_lifecycle.py is a stage of its own (lifecycle.sh).
-python3 -m pytest -q -p no:cacheprovider test/integration --ignore test/integration/test_lifecycle.py "$@"
+# test_lifecycle.py and deploy-local/ are stages of their own (lifecycle.sh, deploy-local/run.sh, which gives
+# test_deploy.py its deployment).
+python3 -m pytest -q -p no:cacheprovider test/integration --ignore test/integration/test_lifecycle.py \
+  --ignore test/integration/deploy-local "$@"
 echo "integ:local: done in $(( $(date +%s) - start ))s"
