@@ -194,7 +194,11 @@ int main(void)
     check(splits == 0, "%d reclaimers x %d live O_CREAT openers x %d names x %d rounds: %d names with two files",
           RECLAIMERS, OPENERS, NAMES, rounds, splits);
     check(orphans == 0, "... and %d opens holding a file no name reaches", orphans);
-    check(contested > 0, "... in rounds where reclaimers did remove files the openers were after");
+    /* qemu-user starts each reclaimer so slowly that the openers may be done before any of them looks. */
+    if (contested == 0 && getenv("SHMR_TEST_QEMU"))
+        skip("... in rounds where reclaimers did remove files the openers were after", "qemu-user: none met");
+    else
+        check(contested > 0, "... in rounds where reclaimers did remove files the openers were after");
     for (int o = 0; o < OPENERS; o++) {
         close(cmd[o]);
         wait_status(op[o]);
