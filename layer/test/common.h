@@ -144,6 +144,18 @@ static __attribute__((unused)) pid_t spawn_helper(char *const args[], const char
     _exit(127);
 }
 
+/* The next line a helper driven over a pipe writes on FD, without its newline (static). */
+static __attribute__((unused)) const char *read_reply(int fd)
+{
+    static char line[128];
+    size_t n = 0;
+    char c;
+    while (n < sizeof line - 1 && read(fd, &c, 1) == 1 && c != '\n')
+        line[n++] = c;
+    line[n] = '\0';
+    return line;
+}
+
 /* spawn_helper with the child's stdin and stdout on pipes: *TO_CHILD is ours
    to write (and close), *FROM_CHILD ours to read; both close on exec.
    Returns the pid, or -1 when the pipes cannot be made. */

@@ -262,26 +262,8 @@ static struct group start_driven(void)
 /* Sends CMD to G; its reply line (static). */
 static const char *ask(struct group *g, const char *cmd)
 {
-    static char line[128];
     dprintf(g->in, "%s\n", cmd);
-    size_t n = 0;
-    char c;
-    while (n < sizeof line - 1 && read(g->out, &c, 1) == 1 && c != '\n')
-        line[n++] = c;
-    line[n] = '\0';
-    return line;
-}
-
-/* G's next reply line, to a command sent before (static). */
-static const char *reply_of(struct group *g)
-{
-    static char line[128];
-    size_t n = 0;
-    char c;
-    while (n < sizeof line - 1 && read(g->out, &c, 1) == 1 && c != '\n')
-        line[n++] = c;
-    line[n] = '\0';
-    return line;
+    return read_reply(g->out);
 }
 
 static int ok(struct group *g, const char *cmd)
@@ -620,7 +602,7 @@ static void race_at_removal(const char *cmd, const char *what)
         drop_private_dir();
         return;
     }
-    const char *r = reply_of(&racer);
+    const char *r = read_reply(racer.out);
     unsigned long got = strncmp(r, "ok ", 3) == 0 ? strtoul(r + 3, NULL, 10) : 0;
     check(rc == 0 && stopped && held_back,
           "race (%s): the reclaimer was stopped at its unlinkat, and L waited meanwhile", what);

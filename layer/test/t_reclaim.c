@@ -196,14 +196,8 @@ static struct group start1(const char *mode, const char *name)
 /* Sends CMD to a "serve" helper; its reply line (static). */
 static const char *ask_line(struct group *g, const char *cmd)
 {
-    static char line[128];
     dprintf(g->in, "%s\n", cmd);
-    size_t n = 0;
-    char c;
-    while (n < sizeof line - 1 && read(g->out, &c, 1) == 1 && c != '\n')
-        line[n++] = c;
-    line[n] = '\0';
-    return line;
+    return read_reply(g->out);
 }
 
 static int started(const struct group *g)
