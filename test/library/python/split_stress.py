@@ -25,7 +25,11 @@ def child(fn):
     return pid
 
 
-def first_use():
+def first_use(started=None):
+    # Says when it begins, so that the openers start with it: under qemu-user a fork takes long enough that
+    # openers sent off beside it would be done before it looks.
+    if started is not None:
+        os.write(started, b"s")
     try:
         _posixshmem.shm_open("/split-none", os.O_RDONLY, mode=0)
     except FileNotFoundError:
@@ -74,19 +78,22 @@ for _ in range(2):
     os.close(cmd_r)
     os.close(out_w)
     openers.append((pid, cmd_w, os.fdopen(out_r, "rb", buffering=0)))
+started_r, started_w = os.pipe()
 splits = orphans = contested = 0
 for _ in range(rounds):
     os.waitpid(child(dead_group), 0)
     dead = [named(i) for i in range(NAMES)]
     reclaimers = []
     for k in range(RECLAIMERS):
-        reclaimers.append(child(first_use))
+        reclaimers.append(child(lambda: first_use(started_w)))
         if k == 0:
+            os.read(started_r, 1)
             for _, cmd, _ in openers:
                 os.write(cmd, b"g")
     got = [[int(x) for x in out.readline().split()] for _, _, out in openers]
     for pid in reclaimers:
         os.waitpid(pid, 0)
+    os.read(started_r, RECLAIMERS - 1)
     for i in range(NAMES):
         now = named(i)
         splits += got[0][i] != got[1][i]
