@@ -1,7 +1,8 @@
 /* A full /tmp (the sandbox's small ext4 image): sem_open and ftruncate of
    a shared memory object report ENOSPC up front instead of handing out
    memory that faults later; and what a killed group left, within its grace,
-   is reclaimed at once to make room. */
+   is reclaimed at once to make room, even when the registry has no room
+   left for a new group's record. */
 #include "common.h"
 
 #include <semaphore.h>
@@ -79,27 +80,10 @@ static void reclaimed_for_space(void)
     shm_unlink(mine);
 }
 
-int main(int argc, char **argv)
+/* Writes PATH until no block is left for this user. */
+static void fill_disk(const char *path)
 {
-    if (argc > 3 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "make-dead") == 0) {
-        setpgid(0, 0);
-        int fd = shm_open(argv[3], O_CREAT | O_EXCL | O_RDWR, 0600);
-        return fd >= 0 && ftruncate(fd, 3 << 20) == 0 ? 0 : 1;
-    }
-    struct statfs fs = { 0 };
-    int small = statfs("/tmp", &fs) == 0 && (unsigned long long)fs.f_blocks * fs.f_bsize < 64ull << 20;
-    check(small,
-          "/tmp is a small file system (%llu KiB)", (unsigned long long)fs.f_blocks * fs.f_bsize / 1024);
-    check(redirected(), "no /dev/shm: objects go to %s", object_dir());
-    char name[64], name2[64];
-    uniq(name, sizeof name, "full");
-    uniq(name2, sizeof name2, "full2");
-    rollback();
-    reclaimed_for_space();
-    sem_t *before = sem_open(name, O_CREAT, 0600, 1);
-    check(before != SEM_FAILED, "a semaphore created before the disk fills up");
-
-    int fd = open("/tmp/fill", O_CREAT | O_WRONLY | O_TRUNC, 0600);
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0600);
     static char block[65536];
     size_t chunk = sizeof block;
     while (chunk > 0) {
@@ -111,6 +95,73 @@ int main(int argc, char **argv)
     }
     fsync(fd);
     close(fd);
+}
+
+/* The disk full and the registry's directory with no room for another
+   entry: a new group cannot record itself, and its first use still
+   reclaims (the second design stopped reclaiming for good here). */
+static void full_registry(void)
+{
+    char dead[64], path[PATH_MAX], reg[PATH_MAX], entry[PATH_MAX + 32];
+    uniq(dead, sizeof dead, "regdead");
+    char *make[] = { "make-dead", dead, NULL };
+    pid_t maker = spawn_helper(make, NULL, 1, -1);
+    check(wait_status(maker) == 0, "a group made a 3 MiB segment and exited");
+    object_file(path, sizeof path, "", dead);
+    snprintf(reg, sizeof reg, "%s.reclaim", object_dir());
+    fill_disk("/tmp/fill-registry");
+    int planted = 0;
+    for (;; planted++) {
+        snprintf(entry, sizeof entry, "%s/x.%d", reg, planted);
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, entry, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd < 0)
+            break;
+        close(fd);
+    }
+    check(errno == ENOSPC, "the disk is full, and so is the registry's directory (%d entries planted, then %s)",
+          planted, strerror(errno));
+    char *first[] = { "first-use", NULL };
+    pid_t user = spawn_helper(first, NULL, 1, -1);
+    check(wait_status(user) == 0, "a new group's first use on the full disk");
+    snprintf(entry, sizeof entry, "%s/g.%d", reg, (int)user);
+    check(!raw_exists(entry), "... could not record itself in the registry");
+    check(!raw_exists(path), "... and reclaimed the dead group's segment all the same, within its grace");
+    snprintf(entry, sizeof entry, "%s/g.%d", reg, (int)maker);
+    check(!raw_exists(entry), "... and the dead group's record with it");
+    check(free_blocks() > 0, "the disk has room again (%llu blocks)", free_blocks());
+    for (int i = 0; i < planted; i++) {
+        snprintf(entry, sizeof entry, "%s/x.%d", reg, i);
+        raw_unlink(entry);
+    }
+    raw_unlink("/tmp/fill-registry");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 3 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "make-dead") == 0) {
+        setpgid(0, 0);
+        int fd = shm_open(argv[3], O_CREAT | O_EXCL | O_RDWR, 0600);
+        return fd >= 0 && ftruncate(fd, 3 << 20) == 0 ? 0 : 1;
+    }
+    if (argc > 2 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "first-use") == 0) {
+        setpgid(0, 0);
+        return shm_open("shmr-test-none", O_RDONLY, 0) < 0 && errno == ENOENT ? 0 : 1;
+    }
+    struct statfs fs = { 0 };
+    int small = statfs("/tmp", &fs) == 0 && (unsigned long long)fs.f_blocks * fs.f_bsize < 64ull << 20;
+    check(small,
+          "/tmp is a small file system (%llu KiB)", (unsigned long long)fs.f_blocks * fs.f_bsize / 1024);
+    check(redirected(), "no /dev/shm: objects go to %s", object_dir());
+    char name[64], name2[64];
+    uniq(name, sizeof name, "full");
+    uniq(name2, sizeof name2, "full2");
+    rollback();
+    reclaimed_for_space();
+    full_registry();
+    sem_t *before = sem_open(name, O_CREAT, 0600, 1);
+    check(before != SEM_FAILED, "a semaphore created before the disk fills up");
+
+    fill_disk("/tmp/fill");
     CHECK_ERR(sem_open(name2, O_CREAT | O_EXCL, 0600, 0), SEM_FAILED, ENOSPC, "sem_open on a full disk -> ENOSPC");
     char file[PATH_MAX];
     object_file(file, sizeof file, "sem.", name2);
@@ -122,7 +173,7 @@ int main(int argc, char **argv)
     /* Shared memory: growing fails up front, not as SIGBUS on a later store. */
     char shm[64];
     uniq(shm, sizeof shm, "fullshm");
-    fd = shm_open(shm, O_CREAT | O_EXCL | O_RDWR, 0600);
+    int fd = shm_open(shm, O_CREAT | O_EXCL | O_RDWR, 0600);
     check(fd >= 0, "shm_open on a full disk");
     CHECK_ERR(ftruncate(fd, 1 << 20), -1, ENOSPC, "ftruncate to 1 MiB on a full disk -> ENOSPC");
     close(fd);
