@@ -13,8 +13,10 @@ usage: lambda-sandbox.sh [options] [--] COMMAND [ARG...]
 
   --rootfs DIR         chroot into DIR (a Debian root filesystem, possibly of another architecture run through
                        binfmt_misc); default: the host's own root
-  --tmp DIR            use DIR (on disk) as /tmp; default: a fresh directory under /var/tmp, removed afterwards
-  --tmp-image MIB      use a fresh loop-mounted ext4 image of MIB MiB as /tmp (like Lambda's ephemeral storage)
+  --tmp DIR            use DIR (on disk) as /tmp
+  --tmp-image MIB      use a fresh loop-mounted ext4 image of MIB MiB as /tmp (like Lambda's ephemeral storage);
+                       the default, with 4096 MiB (sparse), so that what a test sees of /tmp, its free space
+                       among it, is its own and never the host's
   --bind SRC:DST[:ro]  bind-mount SRC at DST inside the sandbox (repeatable); a missing DST is created, on the
                        host's own filesystem when there is no --rootfs
   --read-only          make the root filesystem read-only (/tmp stays writable), as on Lambda
@@ -68,6 +70,8 @@ case "$workdir" in ''|/*) ;; *) die "--workdir takes an absolute path" ;; esac
 case "$root_tmpfs" in ''|/?*) ;; *) die "--root-tmpfs takes an absolute path other than /" ;; esac
 case "$root_tmpfs" in /dev|/dev/*|/tmp|/tmp/*|/proc|/proc/*) die "--root-tmpfs $root_tmpfs: not under /dev, /tmp or /proc, which the sandbox mounts itself" ;; esac
 
+tmp_default=0
+[ -n "$tmp_dir" ] || [ -n "$tmp_image_mib" ] || tmp_image_mib=4096 tmp_default=1
 scratch=$(mktemp -d /var/tmp/lambda-sandbox.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 if [ -z "$tmp_dir" ]; then
@@ -83,7 +87,7 @@ fi
 # The second half runs inside the new namespace; its arguments travel through the environment so that the
 # user's COMMAND keeps its own argv untouched.
 export LS_ROOTFS=${rootfs:+$(realpath "$rootfs")} LS_TMP_DIR=$(realpath "$tmp_dir") \
-  LS_TMP_IMAGE=${tmp_image_mib:+$scratch/image/tmp.img} LS_READ_ONLY=$read_only LS_USER=$user \
+  LS_TMP_IMAGE=${tmp_image_mib:+$scratch/image/tmp.img} LS_TMP_DEFAULT=$tmp_default LS_READ_ONLY=$read_only LS_USER=$user \
   LS_WORKDIR=$workdir LS_ROOT_TMPFS=$root_tmpfs LS_CALLER_DIR=$PWD LS_SCRATCH=$scratch LS_BINDS=$(printf '%s\n' "${binds[@]+"${binds[@]}"}")
 unshare --mount --propagation private -- bash -c '
 set -euo pipefail
@@ -133,6 +137,8 @@ fi
 if [ -n "$LS_TMP_IMAGE" ]; then
   mount -o loop "$LS_TMP_IMAGE" "$r/tmp"
   chmod 1777 "$r/tmp"
+  # Lambda'"'"'s /tmp starts empty. An image asked for keeps it: its blocks shape where a small disk'"'"'s files go.
+  [ "$LS_TMP_DEFAULT" != 1 ] || rmdir "$r/tmp/lost+found"
 else
   mount --bind "$LS_TMP_DIR" "$r/tmp"
   # A bind mount inherits the read-only flag of the mount its source lives on (the root, with --read-only).
@@ -173,7 +179,7 @@ else
   workdir=$LS_CALLER_DIR
   [ -d "$r$workdir" ] || workdir=/
 fi
-unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_READ_ONLY LS_USER LS_WORKDIR LS_ROOT_TMPFS LS_CALLER_DIR LS_SCRATCH LS_BINDS
+unset LS_ROOTFS LS_TMP_DIR LS_TMP_IMAGE LS_TMP_DEFAULT LS_READ_ONLY LS_USER LS_WORKDIR LS_ROOT_TMPFS LS_CALLER_DIR LS_SCRATCH LS_BINDS
 if [ -n "$r" ]; then
   if [ -n "$uid" ]; then
     exec chroot --userspec="$uid:$gid" "$r" /bin/sh -c "cd \"\$0\" && exec \"\$@\"" "$workdir" "$@"
