@@ -11,6 +11,10 @@
  *                            allocates the blocks then and tags the object with its owner)
  *   shm_ops sem-reopen N     sem_open of an existing semaphore by name (not open in this process) + sem_close
  *   shm_ops shm-reopen N     shm_open of an existing, sized object by name + close
+ *   shm_ops raw-reopen N     the kernel's part of it, by system calls (never through a library): openat of
+ *                            an existing file in /dev/shm + close
+ *   shm_ops raw-reopen-lock N   the same with flock(LOCK_SH) between, the lock the library's reclaim rests
+ *                            on: with raw-reopen, the floor of the library's shm-reopen against glibc's
  *   shm_ops sem-open N HELD  the same with HELD other semaphores open (and their files in the directory)
  *   shm_ops shm-open N HELD  the same with HELD other shared memory objects in the directory
  *   shm_ops first-use N      the first sem_open+sem_close+sem_unlink of a process, in N fresh children
@@ -28,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,6 +213,36 @@ static double shm_reopen_latency(long n) {
     return us;
 }
 
+static int raw_lock;
+
+static double raw_reopen_latency(long n) {
+    char n1[64], path[96];
+    name(n1, sizeof n1, "rawreopen");
+    snprintf(path, sizeof path, "/dev/shm%s", n1);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0 || syscall(SYS_ftruncate, fd, 4096) != 0)
+        die("openat/ftruncate");
+    syscall(SYS_close, fd);
+    double t0 = now(), c0 = cpu_now();
+    for (long i = 0; i < n; i++) {
+        if ((fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0)) < 0)
+            die("openat (existing)");
+        if (raw_lock && syscall(SYS_flock, fd, LOCK_SH) != 0)
+            die("flock");
+        syscall(SYS_close, fd);
+    }
+    last_cpu_us = (cpu_now() - c0) / (double)n * 1e6;
+    double us = (now() - t0) / (double)n * 1e6;
+    if (syscall(SYS_unlinkat, AT_FDCWD, path, 0) != 0)
+        die("unlink");
+    return us;
+}
+
+static double raw_reopen_lock_latency(long n) {
+    raw_lock = 1;
+    return raw_reopen_latency(n);
+}
+
 /* The cheapest first use: the library checks its directory (and the reclaim its group) on the way. */
 static int first_open(void) {
     int fd = shm_open("/clm-bench-first-open-none", O_RDONLY, 0);
@@ -316,6 +352,8 @@ int main(int argc, char **argv) {
         {"shm-sized", "shm_sized_us", shm_sized_latency},
         {"sem-reopen", "sem_reopen_us", sem_reopen_latency},
         {"shm-reopen", "shm_reopen_us", shm_reopen_latency},
+        {"raw-reopen", "raw_reopen_us", raw_reopen_latency},
+        {"raw-reopen-lock", "raw_reopen_lock_us", raw_reopen_lock_latency},
         {"first-use", "first_use_us", first_use_latency},
     };
     if (argc == 2 && strcmp(argv[1], "first-open") == 0)
@@ -331,7 +369,7 @@ int main(int argc, char **argv) {
     long n = argc >= 3 ? strtol(argv[2], &end, 10) : 0;
     held_count = argc == 4 ? strtol(argv[3], &end2, 10) : 0;
     if (argc < 3 || argc > 4 || *end != '\0' || n <= 0 || (argc == 4 && (*end2 != '\0' || held_count < 0))) {
-        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open|shm-sized|sem-reopen|shm-reopen|first-use "
+        fprintf(stderr, "usage: shm_ops sem-local|sem-pingpong|sem-open|shm-open|shm-sized|sem-reopen|shm-reopen|raw-reopen|raw-reopen-lock|first-use "
                         "ITERATIONS_PER_ROUND [HELD] (positive integers)\n");
         return 2;
     }
