@@ -5,7 +5,10 @@
 #   same function   the four app.py are one file
 #   sam             cfn-lint on template.yaml; aws-sam-translator turns it into CloudFormation: a layer version
 #                   from the zip, the function with that layer and LD_PRELOAD (test/release/sam_translate.py);
-#                   `sam build` builds it (sam local invoke is not run: docs/outside-cdk.md)
+#                   `sam build` builds it
+#   sam local invoke  through podman's Docker API, on a stand-in of AWS's base image (needs podman), in a
+#                   container without /dev/shm: the function's result with the layer, FileNotFoundError with
+#                   LD_PRELOAD emptied
 #   serverless      `osls package` (the Serverless Framework v3's open-source continuation; v4 needs a login),
 #                   offline but for a loopback stand-in answering CloudFormation's "stack does not exist"; the
 #                   packaged template has the layer from the zip and the function with it and LD_PRELOAD
@@ -38,8 +41,8 @@ fi
 flock -u 9
 python=$tools/venv/bin/python
 work=$(mktemp -d /var/tmp/clm-outside-cdk.XXXXXX)
-stand_in=
-trap '[ -z "$stand_in" ] || kill "$stand_in" 2>/dev/null; rm -rf "$work"' EXIT
+stand_in= service=
+trap '[ -z "$stand_in" ] || kill "$stand_in" 2>/dev/null; [ -z "$service" ] || kill "$service" 2>/dev/null; rm -rf "$work"' EXIT
 examples=$work/outside-cdk
 cp -r "$repo/examples/outside-cdk" "$examples"
 passed=0 failed=0
@@ -118,6 +121,45 @@ sys.exit(0 if all(checks.values()) else 1)
 PY
 }
 
+# `sam local invoke` with registries unreachable: --invoke-image gives SAM the stand-in of
+# public.ecr.aws/lambda/python:3.12 (test/integration/images/ensure-base.sh, kept in the overlay storage of stage
+# images), on which SAM builds its image with its emulator and the layer, as it would on AWS's. A normal container
+# has /dev/shm, where multiprocessing works without the fix; Lambda's has none. So the containers of this podman
+# service get no IPC namespace of their own (ipcns = "none"), hence no /dev/shm, and the function must work with
+# the layer and fail as on Lambda with LD_PRELOAD emptied (--env-vars).
+sam_local_invoke() {
+  local base sock=$work/podman.sock with without status=0
+  base=$(CLM_PODMAN_STORAGE_DRIVER=overlay bash "$repo/test/integration/images/ensure-base.sh" 3.12 x86_64) || return 1
+  sed 's/^\[containers\]$/&\nipcns = "none"/' "$repo/test/tools/podman/containers.conf" >"$work/containers.conf"
+  # test/tools/podman/docker's flags for overlay storage, but not its CONTAINERS_CONF, which would replace this one.
+  CONTAINERS_CONF=$work/containers.conf podman --runtime runc --storage-driver overlay \
+    --root "$cache/podman/storage-overlay" --runroot /run/clm-podman-overlay system service --time 0 "unix://$sock" &
+  service=$!
+  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  echo '{}' >"$work/event.json"
+  echo '{"Workers": {"LD_PRELOAD": ""}}' >"$work/no-preload.json"
+  sam_invoke() {
+    (cd "$examples/sam" && DOCKER_HOST=unix://$sock SAM_CLI_TELEMETRY=0 TMPDIR=$work timeout 300 \
+      "$tools/venv/bin/sam" local invoke Workers --invoke-image "$base" --skip-pull-image \
+      --layer-cache-basedir "$work/sam-layers" --event "$work/event.json" "$@" 2>>"$work/sam-invoke.log")
+  }
+  echo "sam local invoke on $base, no /dev/shm:"
+  with=$(sam_invoke) && without=$(sam_invoke --env-vars "$work/no-preload.json") || status=1
+  # SAM builds its image again on each invoke (the layer is in the template): the images go, their layers too.
+  CLM_PODMAN_STORAGE_DRIVER=overlay "$repo/test/tools/podman/docker" images -q --filter reference=samcli/lambda-python |
+    sort -u | xargs -r env CLM_PODMAN_STORAGE_DRIVER=overlay "$repo/test/tools/podman/docker" rmi -f >/dev/null
+  kill "$service"; wait "$service" 2>/dev/null; service=
+  [ $status = 0 ] || { cat "$work/sam-invoke.log"; echo; return 1; }
+  grep -m 1 '^Mounting' "$work/sam-invoke.log" | sed 's/^/  /'
+  echo "  with the layer: $with"
+  without=$(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r["errorType"] + ": " + r["errorMessage"])' \
+    "$without" 2>/dev/null || echo "$without")
+  echo "  LD_PRELOAD empty: $without"
+  # SAM exits 0 when the function raises; what it returned says which.
+  [ "$with" = '{"squares": [0, 1, 4, 9, 16], "shared": 42}' ] &&
+    [ "$without" = 'FileNotFoundError: [Errno 2] No such file or directory' ] || { cat "$work/sam-invoke.log"; echo; return 1; }
+}
+
 serverless() {
   local dir=$examples/serverless zip port
   zip=$(yaml_value "$dir/serverless.yml" layers shmRedirect package artifact) &&
@@ -158,6 +200,7 @@ terraform() {
 
 check "same function" same_function
 check sam sam
+check "sam local invoke" sam_local_invoke
 check serverless serverless
 check terraform terraform
 echo "outside-cdk: $passed passed, $failed failed"
