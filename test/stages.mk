@@ -117,7 +117,8 @@ release: construct
 workflows:
 	$(STAGE) bash test/release/lint-workflows.sh
 # The examples for SAM, the Serverless Framework and Terraform, each checked by its own tool (cfn-lint and
-# aws-sam-translator, osls package, HCL2); the Dockerfile example is built in stage release.
+# aws-sam-translator, sam build and sam local invoke through podman, osls package, HCL2); the Dockerfile example
+# is built in stage release.
 outside-cdk:
 	$(STAGE) bash test/release/outside-cdk.sh
 
