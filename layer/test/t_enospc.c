@@ -5,6 +5,7 @@
    left for a new group's record. */
 #include "common.h"
 
+#include <dirent.h>
 #include <semaphore.h>
 #include <sys/mman.h>
 #include <sys/statfs.h>
@@ -97,6 +98,25 @@ static void fill_disk(const char *path)
     close(fd);
 }
 
+/* The registry REG holds a record of the group PGID, live ("g.<pgid>") or
+   retired ("d.<due>.<pgid>.<inode>"). */
+static int recorded(const char *reg, pid_t pgid)
+{
+    char live[32], retired[32];
+    snprintf(live, sizeof live, "g.%d", (int)pgid);
+    snprintf(retired, sizeof retired, ".%d.", (int)pgid);
+    DIR *d = opendir(reg);
+    struct dirent *e;
+    int found = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        const char *after_due = strncmp(e->d_name, "d.", 2) == 0 ? strchr(e->d_name + 2, '.') : NULL;
+        found |= strcmp(e->d_name, live) == 0 || (after_due && strncmp(after_due, retired, strlen(retired)) == 0);
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
 /* The disk full and the registry's directory with no room for another
    entry: a new group cannot record itself, and its first use still
    reclaims (the second design stopped reclaiming for good here). */
@@ -126,9 +146,10 @@ static void full_registry(void)
     snprintf(entry, sizeof entry, "%s/g.%d", reg, (int)user);
     check(!raw_exists(entry), "... could not record itself in the registry");
     check(!raw_exists(path), "... and reclaimed the dead group's segment all the same, within its grace");
-    snprintf(entry, sizeof entry, "%s/g.%d", reg, (int)maker);
-    check(!raw_exists(entry), "... and the dead group's record with it");
-    check(free_blocks() > 0, "the disk has room again (%llu blocks)", free_blocks());
+    check(!recorded(reg, maker), "... and the dead group's record with it");
+    struct statfs fs = { 0 };
+    statfs("/tmp", &fs);
+    check(fs.f_bavail > 0, "the disk has room again for this user (%llu blocks)", (unsigned long long)fs.f_bavail);
     for (int i = 0; i < planted; i++) {
         snprintf(entry, sizeof entry, "%s/x.%d", reg, i);
         raw_unlink(entry);

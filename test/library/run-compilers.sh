@@ -70,7 +70,8 @@ compiler() {
   check "build $name" sh "$repo/layer/build.sh" --arch "$arch" --cc "$cc" --werror --out "$out"
   [ -f "$out/shm_redirect.so" ] || return 0
   check "audit $name" audit "$arch" "$out/shm_redirect.so"
-  check "c-tests $name" sh "$repo/layer/test/run.sh" --arch "$arch" --mode native --lib "$out/shm_redirect.so"
+  check "c-tests $name" sh "$repo/layer/test/run.sh" --arch "$arch" --mode native --lib "$out/shm_redirect.so" \
+    --work "$scratch/ctests-$name"
 }
 
 # zig_compilers VERSION: zig cc of that ziglang for both architectures, and its x86_64 library on glibc 2.31.

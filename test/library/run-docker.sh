@@ -69,8 +69,11 @@ check "audit x86_64" audit x86_64 "$lib_x86_64"
 check "audit arm64" audit arm64 "$lib_arm64"
 for arch in x86_64 arm64; do
   eval "lib=\$lib_$arch"
-  check "c-tests $arch native" sh "$repo/layer/test/run.sh" --arch "$arch" --mode native --lib "$lib"
-  check "c-tests $arch sandbox" sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --lib "$lib"
+  # Test binaries in scratch: layer/build belongs to stage layer, which may run meanwhile.
+  check "c-tests $arch native" sh "$repo/layer/test/run.sh" --arch "$arch" --mode native --lib "$lib" \
+    --work "$scratch/ctests-$arch-native"
+  check "c-tests $arch sandbox" sh "$repo/layer/test/run.sh" --arch "$arch" --mode sandbox --lib "$lib" \
+    --work "$scratch/ctests-$arch-sandbox"
 done
 check no-compiler no_compiler
 check "no podman locks left in /dev/shm" shm_untouched

@@ -125,7 +125,7 @@ PY
 # public.ecr.aws/lambda/python:3.12 (test/integration/images/ensure-base.sh, kept in the overlay storage of stage
 # images), on which SAM builds its image with its emulator and the layer, as it would on AWS's. A normal container
 # has /dev/shm, where multiprocessing works without the fix; Lambda's has none. So the containers of this podman
-# service get no IPC namespace of their own (ipcns = "none"), hence no /dev/shm, and the function must work with
+# service get a private IPC namespace with no /dev/shm mounted (ipcns = "none"), and the function must work with
 # the layer and fail as on Lambda with LD_PRELOAD emptied (--env-vars).
 sam_local_invoke() {
   local base sock=$work/podman.sock with without status=0
@@ -135,7 +135,9 @@ sam_local_invoke() {
   CONTAINERS_CONF=$work/containers.conf podman --runtime runc --storage-driver overlay \
     --root "$cache/podman/storage-overlay" --runroot /run/clm-podman-overlay system service --time 0 "unix://$sock" &
   service=$!
-  for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+  # Up to 30 s: a loaded machine starts the service slowly; one that died says so instead of SAM.
+  for _ in $(seq 300); do [ -S "$sock" ] && break; kill -0 "$service" 2>/dev/null || break; sleep 0.1; done
+  [ -S "$sock" ] || { echo "podman system service did not start"; kill "$service" 2>/dev/null; service=; return 1; }
   echo '{}' >"$work/event.json"
   echo '{"Workers": {"LD_PRELOAD": ""}}' >"$work/no-preload.json"
   sam_invoke() {
