@@ -5,6 +5,7 @@ sandbox every test would pass for the wrong reason (a real /dev/shm), so the run
 """
 import multiprocessing
 import os
+import shutil
 
 import pytest
 
@@ -66,3 +67,12 @@ def pytest_report_header(config):
 @pytest.fixture(params=START_METHODS)
 def ctx(request):
     return multiprocessing.get_context(request.param)
+
+
+@pytest.fixture
+def directory(tmp_path):
+    """A redirect directory of the test's own; its registry sits beside it."""
+    shm = tmp_path / "shm"
+    yield str(shm)
+    for path in (shm, tmp_path / "shm.reclaim"):
+        shutil.rmtree(str(path), ignore_errors=True)

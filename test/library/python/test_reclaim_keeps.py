@@ -41,15 +41,6 @@ except FileNotFoundError:
 """
 
 
-@pytest.fixture
-def directory(tmp_path):
-    """A redirect directory of the test's own; its registry sits beside it."""
-    shm = tmp_path / "shm"
-    yield str(shm)
-    for path in (shm, tmp_path / "shm.reclaim"):
-        shutil.rmtree(str(path), ignore_errors=True)
-
-
 def environ(directory, grace="0"):
     return dict(os.environ, SHM_REDIRECT_DIR=directory, PYTHONPATH=HERE, SHM_REDIRECT_RECLAIM_AFTER=grace)
 

@@ -43,14 +43,6 @@ for i in range(int(sys.argv[1])):
 """
 
 
-@pytest.fixture
-def directory(tmp_path):
-    shm = tmp_path / "shm"
-    yield str(shm)
-    for path in (shm, tmp_path / "shm.reclaim"):
-        shutil.rmtree(str(path), ignore_errors=True)
-
-
 def environ(directory, grace=None):
     env = dict(os.environ, SHM_REDIRECT_DIR=directory)
     env.pop("SHM_REDIRECT_RECLAIM_AFTER", None)
