@@ -63,7 +63,7 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
     PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),     \
                    if (shm_is_root(path, p)) return on_root;, )
 
-/* Like PATH_CALL, running AFTER once the call is made (path_hold.h). */
+/* Like PATH_CALL, running AFTER once the call is made (path_track.h). */
 #define PATH_CALL_THEN(ret, fail, name, params, args, after)                  \
     PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail), , after)
 

@@ -1,7 +1,8 @@
 /* Calls that open files or directories by path. */
 
 #include "path_calls.h"
-#include "path_hold.h"
+#include "in_use.h"
+#include "path_track.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -42,10 +43,11 @@ static __attribute__((noinline, cold)) int open_rewrite(_Atomic(void *) *slot, c
         return -1;
     }
     for (;;) {
+        long long started = in_use_clock();
         int fd = at ? ((openat_fn *)next)(dirfd, p, flags, mode) : ((open_fn *)next)(p, flags, mode);
-        if (p == path || path_opened(p, fd, flags))
+        if (p == path || path_opened(p, fd, flags, started))
             return fd;
-        close(fd); /* reclaimed between the open and the lock: open again, after it */
+        close(fd); /* reclaimed while the open waited: open again, after it */
     }
 }
 
@@ -100,16 +102,24 @@ SHMR_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
     return openat_path(&openat64_next, "openat64", dirfd, path, flags, mode);
 }
 
-/* These never retry: an open of a file being reclaimed is an open just
-   before its unlink, as with any unlink. */
-PATH_CALL_THEN(int, -1, __open_2, (const char *path, int flags), (p, flags), if (p != path) path_opened(p, r, flags);)
-PATH_CALL_THEN(int, -1, __open64_2, (const char *path, int flags), (p, flags), if (p != path) path_opened(p, r, flags);)
-PATH_CALL_THEN(int, -1, __openat_2, (int dirfd, const char *path, int flags), (dirfd, p, flags),
-               if (p != path) path_opened(p, r, flags);)
-PATH_CALL_THEN(int, -1, __openat64_2, (int dirfd, const char *path, int flags), (dirfd, p, flags),
-               if (p != path) path_opened(p, r, flags);)
-PATH_CALL_THEN(int, -1, creat, (const char *path, mode_t mode), (p, mode), if (p != path) path_opened(p, r, O_CREAT);)
-PATH_CALL_THEN(int, -1, creat64, (const char *path, mode_t mode), (p, mode), if (p != path) path_opened(p, r, O_CREAT);)
+/* The others that open, the same way: while a reclaim removed the file as
+   the open waited, the call is made again. */
+#define REOPENING_CALL(ret, fail, name, params, args, fd, flags, close_it)                      \
+    PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),                       \
+                   long long started = in_use_clock();,                                         \
+                   while (p != path && !path_opened(p, fd, flags, started)) {                   \
+                       close_it;                                                                \
+                       started = in_use_clock();                                                \
+                       r = next args;                                                           \
+                   })
+
+REOPENING_CALL(int, -1, __open_2, (const char *path, int flags), (p, flags), r, flags, close(r))
+REOPENING_CALL(int, -1, __open64_2, (const char *path, int flags), (p, flags), r, flags, close(r))
+REOPENING_CALL(int, -1, __openat_2, (int dirfd, const char *path, int flags), (dirfd, p, flags), r, flags, close(r))
+REOPENING_CALL(int, -1, __openat64_2, (int dirfd, const char *path, int flags), (dirfd, p, flags), r, flags,
+               close(r))
+REOPENING_CALL(int, -1, creat, (const char *path, mode_t mode), (p, mode), r, O_CREAT, close(r))
+REOPENING_CALL(int, -1, creat64, (const char *path, mode_t mode), (p, mode), r, O_CREAT, close(r))
 
 /* fopen's modes "w" and "a" create. */
 static int fopen_flags(const char *mode)
@@ -119,8 +129,8 @@ static int fopen_flags(const char *mode)
 
 /* glibc's fopen and opendir open the file internally, past any interposed
    open, so they need interposing themselves. */
-PATH_CALL_THEN(FILE *, NULL, fopen, (const char *path, const char *mode), (p, mode),
-               if (r && p != path) path_opened(p, fileno(r), fopen_flags(mode));)
-PATH_CALL_THEN(FILE *, NULL, fopen64, (const char *path, const char *mode), (p, mode),
-               if (r && p != path) path_opened(p, fileno(r), fopen_flags(mode));)
+REOPENING_CALL(FILE *, NULL, fopen, (const char *path, const char *mode), (p, mode), r ? fileno(r) : -1,
+               fopen_flags(mode), fclose(r))
+REOPENING_CALL(FILE *, NULL, fopen64, (const char *path, const char *mode), (p, mode), r ? fileno(r) : -1,
+               fopen_flags(mode), fclose(r))
 PATH_CALL(DIR *, NULL, opendir, (const char *path), (p))

@@ -1,7 +1,7 @@
 /* Calls that change or probe directory entries by path. */
 
 #include "path_calls.h"
-#include "path_hold.h"
+#include "path_track.h"
 #include "gate.h"
 #include "virtual_root.h"
 

@@ -1,8 +1,8 @@
 /* Objects in the redirect directory outlive every process, as in /dev/shm;
    but /dev/shm empties at reboot, while Lambda keeps /tmp when it kills a
    runtime (timeout, crash) and starts a new one.  The rule (docs/library.md):
-   an object is removed only while nobody has it open or mapped (hold.h: the
-   reclaimer holds LOCK_EX on the very file it unlinks), only when the group
+   an object is removed only while nobody has it open or mapped (in_use.h:
+   the reclaimer holds a lease on the very file it unlinks), only when the group
    that made it is dead (record.h), and only once that group has been seen
    dead for SHM_REDIRECT_RECLAIM_AFTER seconds, or at once when the file
    system is short of space.
@@ -11,8 +11,8 @@
    run out, and after ENOSPC.  It lists the registry: a live group's record
    cannot be locked exclusively; a dead one's is retired, renamed
    "d.<due>.<pgid>.<inode>"; a retired one that is due is read, and each of
-   its names that still names the recorded file goes if that file can be
-   locked exclusively.  The record goes once nothing of it is left.  A
+   its names that still names the recorded file goes if nobody else has
+   that file open.  The record goes once nothing of it is left.  A
    reclaimer killed at any point holds nothing: its locks die with it, and
    whatever it had not removed is still recorded for the next one. */
 
@@ -21,6 +21,7 @@
 #include "debug.h"
 #include "dirscan.h"
 #include "gate.h"
+#include "in_use.h"
 #include "num.h"
 #include "record.h"
 #include "shm_dir.h"
@@ -71,11 +72,6 @@ static void say(const struct shm_target *t, const char *what, const char *name, 
     warn_line("reclaim: ", line, why);
 }
 
-static int lock_unused(int fd)
-{
-    return syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0;
-}
-
 /* NAME in DIRFD still names the file of ST. */
 static int still_named(int dirfd, const char *name, const struct stat *st)
 {
@@ -84,18 +80,61 @@ static int still_named(int dirfd, const char *name, const struct stat *st)
         && now.st_dev == st->st_dev;
 }
 
+/* What became of an object the reclaim looked at. */
+enum fate { KEPT, GONE /* no longer that file */, REMOVED };
+
 /* Unlinks NAME in DIRFD if it still names the file ST, with the gate
    closed (gate.h): no unlink or rename by name can slip in between. */
-static int unlink_if(struct pass *p, int dirfd, const char *name, const struct stat *st, int dir)
+static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const struct stat *st, int dir)
 {
     if (!gate_close(p->regfd))
-        return 0;
+        return KEPT;
     int done = still_named(dirfd, name, st) && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
     gate_open(p->regfd);
-    return done;
+    return done ? REMOVED : KEPT;
+}
+
+/* The regular file ST, NAME in DIRFD (GEN, unless 0), when nobody else has
+   it open.  All under the gate: no other reclaimer opens it meanwhile (its
+   open would break our lease). */
+static enum fate remove_file(struct pass *p, int dirfd, const char *name, const struct stat *st,
+                             unsigned long long gen)
+{
+    if (!gate_close(p->regfd))
+        return KEPT;
+    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    enum fate gone = fd < 0 && errno == ENOENT ? GONE : KEPT;
+    struct stat held;
+    if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen))
+        gone = in_use_claim(fd) && still_named(dirfd, name, &held) && in_use_still_claimed(fd)
+                && sys_unlinkat(dirfd, name) == 0
+            ? REMOVED
+            : KEPT;
+    else if (fd >= 0)
+        gone = GONE;
+    gate_open(p->regfd);
+    if (fd >= 0)
+        close(fd); /* lets go of the lease: openers that waited find no link */
+    return gone;
 }
 
 static int remove_tree(struct pass *p, int dfd, int depth);
+
+/* The directory ST, NAME in DIRFD (GEN, unless 0): everything unused in
+   it, then itself once empty. */
+static enum fate remove_dir(struct pass *p, int dirfd, const char *name, const struct stat *st, unsigned long long gen,
+                      int depth)
+{
+    int fd = sys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0)
+        return errno == ENOENT ? GONE : KEPT;
+    struct stat held;
+    enum fate gone = GONE;
+    if (sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen))
+        gone = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) ? unlink_if(p, dirfd, name, &held, 1) : KEPT;
+    close(fd);
+    return gone;
+}
 
 /* NAME in DIRFD, when it is the file INO (GEN, unless 0) and unused: 1
    removed, or no longer that file; 0 kept. */
@@ -107,28 +146,19 @@ static int remove_one(struct pass *p, int dirfd, const char *name, unsigned long
         return errno == ENOENT;
     if (ino && st.st_ino != ino)
         return 1;
-    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
-        return depth > 0 && unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
-    int dir = S_ISDIR(st.st_mode);
-    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0), 0);
-    if (fd < 0)
-        return errno == ENOENT;
-    int gone = 1, removed = 0; /* another file now, unless... */
-    struct stat held;
-    if (sys_fstat(fd, &held) == 0 && held.st_ino == st.st_ino && (!gen || record_generation(fd) == gen)) {
-        if (dir)
-            removed = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) && unlink_if(p, dirfd, name, &held, 1);
-        else
-            removed = lock_unused(fd) && unlink_if(p, dirfd, name, &held, 0);
-        gone = removed;
-    }
-    if (removed) {
+    enum fate f = KEPT;
+    if (S_ISREG(st.st_mode))
+        f = remove_file(p, dirfd, name, &st, gen);
+    else if (S_ISDIR(st.st_mode))
+        f = remove_dir(p, dirfd, name, &st, gen, depth);
+    else if (depth > 0)
+        f = unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
+    if (f == REMOVED) {
         p->removed++;
         if (depth == 0)
             say(p->t, "removed ", name, ": its process group is dead and nobody has it open or mapped");
     }
-    close(fd);
-    return gone;
+    return f != KEPT;
 }
 
 struct tree {
@@ -187,7 +217,8 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
     char retired[NAME_MAX + 1] = "d.";
     if (fd < 0)
         return 0;
-    if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && lock_unused(fd) && still_named(p->regfd, name, &st)) {
+    if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0
+        && still_named(p->regfd, name, &st)) {
         int now = !live || p->t->reclaim_after == 0 || p->short_of_space;
         if (live) {
             /* Dead: renamed so that no process of a new group of that

@@ -1,6 +1,5 @@
 #include "record.h"
 
-#include "hold.h"
 #include "kept.h"
 #include "num.h"
 #include "pidlock.h"
@@ -14,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 
 #define COMPACT_MIN (64 * 1024)
@@ -35,6 +35,21 @@ unsigned long long record_generation(int fd)
     if (syscall(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) != 0)
         gen = 0;
     return gen;
+}
+
+/* The group's lock on its record FD, NAME in REGFD; fills ST.  1: held,
+   and NAME still names it (a reclaimer retires a record only under
+   LOCK_EX); 0: retired meanwhile; -1 with errno. */
+static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
+{
+    while (syscall(SYS_flock, fd, LOCK_SH) != 0)
+        if (errno != EINTR)
+            return -1;
+    struct stat named;
+    if (sys_fstat(fd, st) != 0)
+        return -1;
+    return sys_fstatat(regfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 && named.st_ino == st->st_ino
+        && named.st_dev == st->st_dev;
 }
 
 static int join(const struct shm_target *t)
@@ -67,7 +82,7 @@ static int join(const struct shm_target *t)
         }
         if (fd < 0)
             break;
-        int held = hold_named(fd, regfd, name, 0, &st);
+        int held = anchor_lock(fd, regfd, name, &st);
         if (held == 1 && S_ISREG(st.st_mode)) {
             /* A process whose directory was made again joins again. */
             if (atomic_load(&append.fd) == atomic_load(&anchor.fd))
@@ -173,7 +188,8 @@ static void keep_named(void *ctx, const struct record_entry *e)
         return;
     if (e->gen) { /* a number reused by a later file (ext4 reuses them at once) */
         int fd = sys_openat(c->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-        int same = fd >= 0 && record_generation(fd) == e->gen;
+        /* EWOULDBLOCK: a reclaimer holds it, and decides. */
+        int same = fd >= 0 ? record_generation(fd) == e->gen : errno == EWOULDBLOCK;
         if (fd >= 0)
             close(fd);
         if (!same)

@@ -4,7 +4,7 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
-#include "hold.h"
+#include "in_use.h"
 #include "reclaim.h"
 #include "record.h"
 #include "semtab.h"
@@ -217,6 +217,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         if (!creating) {
             /* Like glibc: the caller's other flags pass through. */
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
+            long long started = in_use_clock();
             int fd = sys_openat(dirfd, at, flags, 0);
             if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
                 at = object_at(t, path, &dirfd); /* the directory was removed and made again */
@@ -224,7 +225,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
             }
             if (fd >= 0 && t->redirect) {
                 struct stat st;
-                int held = hold_named(fd, dirfd, at, 0, &st);
+                int held = in_use_opened(fd, dirfd, at, 0, started, &st);
                 if (held < 0) {
                     close_keep_errno(fd);
                     return SEM_FAILED;
@@ -260,13 +261,10 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
                 || draft_create(t, &d, mode, &init.sem) != 0)
                 return SEM_FAILED;
         }
-        if (t->redirect) {
-            /* In use before anyone can see it, and recorded as this group's
-               before it has a name: a creator killed at any point leaves
-               nothing the reclaim cannot find. */
-            hold_fd(d.fd);
+        /* Recorded as this group's before it has a name: a creator killed
+           at any point leaves nothing the reclaim cannot find. */
+        if (t->redirect)
             record_add(d.fd, at);
-        }
         /* Map before publishing, so nobody can see the name without the
            content, and a full disk fails here, not as SIGBUS later. */
         void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);

@@ -4,7 +4,7 @@
 #include "debug.h"
 #include "export.h"
 #include "names.h"
-#include "hold.h"
+#include "in_use.h"
 #include "reclaim.h"
 #include "record.h"
 #include "shm_grow.h"
@@ -30,6 +30,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     if (t->redirect && (oflag & O_CREAT))
         reclaim_if_due(t);
     for (int made_room = 0, reopened = 0;;) {
+        long long started = in_use_clock();
         int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
         if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
             at = object_at(t, path, &dirfd); /* the directory was removed and made again */
@@ -43,7 +44,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         if (fd < 0 || !t->redirect)
             return fd;
         struct stat st;
-        int held = hold_named(fd, dirfd, at, 0, &st);
+        int held = in_use_opened(fd, dirfd, at, 0, started, &st);
         if (held == 1) {
             shm_grow_track(fd, &st);
             /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
@@ -58,7 +59,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
             errno = err;
             return -1;
         }
-        /* Reclaimed between the open and the lock: open again, after it. */
+        /* Reclaimed while the open waited: open again, after it. */
     }
 }
 

@@ -16,7 +16,10 @@
      them mapped by a live process;
    - a name unlinked and made again, or opened with O_CREAT, while a
      reclaimer is stopped (ptrace) at its unlinkat: the new file survives,
-     and no opener ends up with a file that no name reaches.
+     and no opener ends up with a file that no name reaches.  The same with
+     the reclaimer stopped past the kernel's revocation of its lease, at its
+     unlinkat or at its check of the lease (root: fs.lease-break-time set
+     to 1 s for the case).
    Each "group" is this binary run again as a helper that leads a process
    group of its own, like Lambda's runtime, and runs commands read from
    stdin, one reply line each. */
@@ -490,25 +493,35 @@ static void path_files(void)
     drop_private_dir();
 }
 
-/* The system call number at a syscall stop of PID. */
-static long syscall_nr(pid_t pid)
+/* The system call number (ARG -1) or its argument ARG at a syscall stop of
+   PID. */
+static long syscall_reg(pid_t pid, int arg)
 {
 #if defined(__x86_64__)
-    return ptrace(PTRACE_PEEKUSER, pid, offsetof(struct user_regs_struct, orig_rax), 0);
+    return ptrace(PTRACE_PEEKUSER, pid,
+                  arg < 0    ? offsetof(struct user_regs_struct, orig_rax)
+                  : arg == 0 ? offsetof(struct user_regs_struct, rdi)
+                             : offsetof(struct user_regs_struct, rsi),
+                  0);
 #elif defined(__aarch64__)
     struct user_regs_struct regs;
     struct iovec io = { &regs, sizeof regs };
     if (ptrace(PTRACE_GETREGSET, pid, (void *)1 /* NT_PRSTATUS */, &io) != 0)
         return -1;
-    return (long)regs.regs[8];
+    return (long)regs.regs[arg < 0 ? 8 : arg];
 #else
+    (void)arg;
     return -1;
 #endif
 }
 
-static int removes(long nr)
+/* Where the traced reclaimer stops: its unlinkat, or the fcntl with this
+   command (its check that the lease is still its own). */
+static long stop_nr = __NR_unlinkat, stop_fcntl_cmd = -1;
+
+static int stops_here(pid_t pid)
 {
-    return nr == __NR_unlinkat;
+    return syscall_reg(pid, -1) == stop_nr && (stop_fcntl_cmd < 0 || syscall_reg(pid, 1) == stop_fcntl_cmd);
 }
 
 static int traced_first_use(void (*at_stop)(void), int *stopped)
@@ -558,7 +571,7 @@ static int traced_first_use(void (*at_stop)(void), int *stopped)
         if (WIFEXITED(st) || WIFSIGNALED(st))
             break;
         if (WSTOPSIG(st) == (SIGTRAP | 0x80)) {
-            if (entering && !*stopped && removes(syscall_nr(pid))) {
+            if (entering && !*stopped && stops_here(pid)) {
                 *stopped = 1;
                 at_stop();
             }
@@ -574,7 +587,7 @@ static int traced_first_use(void (*at_stop)(void), int *stopped)
 
 static struct group racer;
 static const char *race_cmd;
-static int held_back;
+static int held_back, hold_ms = 300;
 
 /* At the reclaimer's unlinkat of /race (it holds LOCK_EX on the file and
    the gate closed): a live group unlinks and re-creates the name, or opens
@@ -583,11 +596,12 @@ static void race(void)
 {
     dprintf(racer.in, "%s\n", race_cmd);
     struct pollfd pf = { racer.out, POLLIN, 0 };
-    held_back = poll(&pf, 1, 300) == 0;
+    held_back = poll(&pf, 1, hold_ms) == 0;
 }
 
 static void race_at_removal(const char *cmd, const char *what)
 {
+    const char *stop = stop_fcntl_cmd < 0 ? "at its unlinkat" : "at its check of its lease";
     private_dir("race");
     racer = start_driven();
     check(ok(&racer, "touch"), "race (%s): a live group L uses the directory", what);
@@ -605,11 +619,43 @@ static void race_at_removal(const char *cmd, const char *what)
     const char *r = read_reply(racer.out);
     unsigned long got = strncmp(r, "ok ", 3) == 0 ? strtoul(r + 3, NULL, 10) : 0;
     check(rc == 0 && stopped && held_back,
-          "race (%s): the reclaimer was stopped at its unlinkat, and L waited meanwhile", what);
+          "race (%s): the reclaimer was stopped %s for %d ms, and L waited meanwhile", what, stop, hold_ms);
     check(got != 0 && inode("", "race") == (ino_t)got,
           "race (%s): L's file is the one /race names, after the reclaim (%s)", what, r);
     end(&racer);
     drop_private_dir();
+}
+
+/* The kernel revokes a lease whose holder does not let go within
+   fs.lease-break-time: here 1 s, and the reclaimer stopped for 2.5 s at its
+   unlinkat, or at its check that the lease is still its own.  L's open
+   returns after 1 s; it must still wait for the reclaimer, then hold the
+   file /race names (a new one, or A's, kept). */
+static void revoked_lease(void)
+{
+    const char *knob = "/proc/sys/fs/lease-break-time";
+    char was[16] = "";
+    FILE *f = fopen(knob, "r+");
+    /* A sysctl takes a write at offset 0 only. */
+    if (geteuid() != 0 || !f || !fgets(was, sizeof was, f) || fseek(f, 0, SEEK_SET) != 0 || fputs("1\n", f) < 0
+        || fflush(f) != 0) {
+        skip("race: a reclaimer stopped past its lease's revocation", "fs.lease-break-time cannot be set here");
+        if (f)
+            fclose(f);
+        return;
+    }
+    fclose(f);
+    hold_ms = 2500;
+    race_at_removal("shm-create race", "lease revoked");
+    stop_nr = __NR_fcntl;
+    stop_fcntl_cmd = F_GETLEASE;
+    race_at_removal("shm-create race", "lease revoked");
+    /* "1" would be another run of this test's: the kernel's default then. */
+    f = fopen(knob, "w");
+    if (f) {
+        fputs(atoi(was) == 1 ? "45\n" : was, f);
+        fclose(f);
+    }
 }
 
 int main(int argc, char **argv)
@@ -649,6 +695,7 @@ int main(int argc, char **argv)
     } else {
         race_at_removal("shm-replace race", "unlinked and made again");
         race_at_removal("shm-create race", "opened with O_CREAT");
+        revoked_lease();
     }
     return finish();
 }

@@ -1,6 +1,6 @@
-#include "path_hold.h"
+#include "path_track.h"
 
-#include "hold.h"
+#include "in_use.h"
 #include "record.h"
 #include "settings.h"
 #include "shm_dir.h"
@@ -49,18 +49,14 @@ void path_made(const char *p)
     errno = saved;
 }
 
-int path_opened(const char *p, int fd, int flags)
+int path_opened(const char *p, int fd, int flags, long long started)
 {
     char leaf[NAME_MAX + 1];
-    if (fd < 0 || !top_entry(p, leaf))
+    if (fd < 0 || !top_entry(p, leaf) || (flags & O_TMPFILE) == O_TMPFILE) /* unnamed until linked */
         return 1;
     int saved = errno;
     struct stat st;
-    int held = 1;
-    if ((flags & O_TMPFILE) == O_TMPFILE)
-        hold_fd(fd); /* unnamed until linked */
-    else
-        held = hold_named(fd, AT_FDCWD, p, !(flags & O_NOFOLLOW), &st);
+    int held = in_use_opened(fd, AT_FDCWD, p, !(flags & O_NOFOLLOW), started, &st);
     if (held == 1 && (flags & O_CREAT))
         path_made(p);
     errno = saved;

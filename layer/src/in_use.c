@@ -1,0 +1,84 @@
+#include "in_use.h"
+
+#include "sys.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/file.h>
+#include <time.h>
+
+#define SLOW_OPEN_MS 500
+
+long long in_use_clock(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static int lock(int fd, int op)
+{
+    int rc;
+    while ((rc = (int)syscall(SYS_flock, fd, op)) != 0 && errno == EINTR)
+        ;
+    return rc;
+}
+
+int in_use_opened(int fd, int dirfd, const char *at, int follow, long long started, struct stat *st)
+{
+    /* Only a lease break waits this long, or a stall: the lock then costs
+       nothing that matters. */
+    int slow = in_use_clock() - started >= SLOW_OPEN_MS && lock(fd, LOCK_SH) == 0;
+    int rc = sys_fstat(fd, st);
+    if (slow)
+        lock(fd, LOCK_UN);
+    if (rc != 0)
+        return -1;
+    if (!S_ISREG(st->st_mode) || st->st_nlink == 1)
+        return 1;
+    if (st->st_nlink == 0)
+        return 0;
+    /* Several names: a reclaim may have unlinked ours alone. */
+    struct stat named;
+    return sys_fstatat(dirfd, at, &named, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 && named.st_ino == st->st_ino
+        && named.st_dev == st->st_dev;
+}
+
+/* fs.lease-break-time 0 revokes a lease at the first open that breaks it,
+   however briefly its holder kept it: no protection, so no claim. */
+static int leases_wait(void)
+{
+    static atomic_int known; /* 1 wait, 2 do not */
+    int k = atomic_load(&known);
+    if (k)
+        return k == 1;
+    char c = '4';
+    int fd = sys_openat(AT_FDCWD, "/proc/sys/fs/lease-break-time", O_RDONLY | O_CLOEXEC, 0);
+    if (fd >= 0) {
+        if (syscall(SYS_read, fd, &c, 1) != 1)
+            c = '4';
+        close(fd);
+    }
+    atomic_store(&known, c == '0' ? 2 : 1); /* unreadable: the kernel's default, 45 */
+    return c != '0';
+}
+
+int in_use_claim(int fd)
+{
+    if (!leases_wait())
+        return 0;
+    /* A break is said by a signal to the holder, SIGIO by default, which
+       would kill it: SIGURG is ignored unless handled, and once the owner
+       is cleared no signal goes at all. */
+    syscall(SYS_fcntl, fd, F_SETSIG, SIGURG);
+    if (syscall(SYS_fcntl, fd, F_SETLEASE, F_WRLCK) != 0)
+        return 0;
+    syscall(SYS_fcntl, fd, F_SETOWN, 0);
+    return syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0;
+}
+
+int in_use_still_claimed(int fd)
+{
+    return syscall(SYS_fcntl, fd, F_GETLEASE) == F_WRLCK;
+}
