@@ -10,9 +10,10 @@ runtime's unused objects go at the next new group's first use:
   start_new_session=True;
 - a creator that daemonizes (fork, parent exits, setsid, non-dumpable; also as another user, and a holder in
   another PID namespace) and keeps the segment mapped;
-- a program that flock()s the segment itself (LOCK_EX, LOCK_UN);
+- a program that flock()s the segment itself (LOCK_EX, LOCK_UN): flock's semantics, and the reclaim keeps it;
 - a name re-created (or opened with O_CREAT) by a live runtime right at the reclaim's removal: the reclaimer is
-  stopped by ptrace at its unlinkat, the runtime waits, then holds the file the name reaches;
+  stopped by ptrace at its unlinkat, the runtime waits, then holds the file the name reaches; also with the
+  reclaimer stopped past the kernel's revocation of its lease (as root, fs.lease-break-time 1 s);
 - a joblib run killed mid-computation: its memmapping folder goes at the next new group's first use.
 
 Each runtime is keep_runtime.py, started as a process group of its own as Lambda starts one.
@@ -204,7 +205,7 @@ def test_a_holder_in_another_pid_namespace_keeps_the_segment(directory):
     assert not os.path.exists(os.path.join(directory, "seg"))
 
 
-def test_a_program_s_own_flock_neither_drops_nor_blocks_the_library_s(directory):
+def test_a_program_s_own_flock_is_flock_s_and_keeps_the_segment(directory):
     b, c = Runtime(directory), Runtime(directory)
     try:
         assert b.ask("touch") == "ok" and c.ask("touch") == "ok"
@@ -215,7 +216,7 @@ def test_a_program_s_own_flock_neither_drops_nor_blocks_the_library_s(directory)
         assert c.ask("flock-held un") == "ok"
         c.end()
         first_use_of_a_new_group(directory)
-        assert os.path.exists(os.path.join(directory, "seg")), "B's LOCK_UN kept the library's own lock"
+        assert os.path.exists(os.path.join(directory, "seg")), "B still has it open after its LOCK_UN"
     finally:
         b.end()
         c.end()
@@ -317,9 +318,37 @@ def syscall_nr(libc, machine, pid):
     return regs[8]
 
 
+LEASE_BREAK_TIME = "/proc/sys/fs/lease-break-time"
+
+
+@pytest.fixture
+def lease_break_time():
+    """Sets fs.lease-break-time to 1 s for the test (root only)."""
+    try:
+        with open(LEASE_BREAK_TIME, "r+") as knob:
+            was = knob.read()
+            knob.seek(0)  # a sysctl takes a write at offset 0 only
+            knob.write("1\n")
+    except OSError as e:
+        pytest.skip("fs.lease-break-time cannot be set here: %s" % e)
+    yield
+    with open(LEASE_BREAK_TIME, "w") as knob:
+        knob.write("45\n" if was.strip() == "1" else was)  # "1": another run of this test's
+
+
 @pytest.mark.parametrize("command", ["shm-replace", "shm-open"])
 def test_a_name_made_again_at_the_removal_is_the_one_held(directory, command):
     """shm-replace: shm_unlink and shm_open(O_CREAT); shm-open: shm_open(O_CREAT) of the name being removed."""
+    a_name_made_again_at_the_removal(directory, command, 0.3)
+
+
+def test_a_reclaimer_stopped_past_its_lease_s_revocation_removes_nothing_held(directory, lease_break_time):
+    """The kernel revokes the reclaimer's lease after 1 s: the runtime's open returns, and must still wait for the
+    reclaimer stopped for 2.5 s at its unlinkat, then open again."""
+    a_name_made_again_at_the_removal(directory, "shm-open", 2.5)
+
+
+def a_name_made_again_at_the_removal(directory, command, stopped_for):
     if platform.machine() not in REMOVING:
         pytest.skip("ptrace register layout of %s not known here" % platform.machine())
     live = Runtime(directory)
@@ -331,7 +360,7 @@ def test_a_name_made_again_at_the_removal_is_the_one_held(directory, command):
         def race():
             live.proc.stdin.write("%s race\n" % command)
             live.proc.stdin.flush()
-            ready, _, _ = select.select([live.proc.stdout], [], [], 0.3)
+            ready, _, _ = select.select([live.proc.stdout], [], [], stopped_for)
             waited.append(not ready)
 
         assert traced_first_use(directory, race), "the reclaim never tried to remove the dead runtime's object"
