@@ -60,11 +60,9 @@ int object_unlink(const char *op, const char *name, int sem)
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);
-    if (t->redirect)
-        gate_enter();
+    int gate = t->redirect ? gate_enter() : -1;
     int rc = sys_unlinkat(dirfd, at);
-    if (t->redirect)
-        gate_leave();
+    gate_leave(gate);
     if (rc < 0 && errno == EPERM)
         errno = EACCES;
     return rc;
