@@ -10,6 +10,7 @@ Prints a markdown report:
   them;
 - per call, against glibc with its /dev/shm bind-mounted on another directory of the same image: shm_open and
   sem_open of an existing name, and sem_open create + sem_close + sem_unlink with 50,000 other semaphores open;
+  shm_open of an existing name also with the reclaim off (SHM_REDIRECT_RECLAIM=0), the library's cost without it;
   and the kernel's floor of the first: openat + close by system calls, with and without the fstat of the link
   count that the reclaim needs.
 Needs root (the sandbox and the loop mount), cc, mkfs.ext4. Wall times include the launch; CPU is the launched
@@ -80,9 +81,11 @@ def per_call(prefix_glibc, prefix_lib, shm_ops, reps):
     modes = (("shm-reopen", ["shm-reopen", "20000"]), ("sem-reopen", ["sem-reopen", "20000"]),
              ("sem-open held 50,000", ["sem-open", "2000", "50000"]))
     res = {}
+    prefix_off = prefix_lib + ["env", "SHM_REDIRECT_RECLAIM=0"]
     for rep in range(reps):
-        for variant, prefix in (("glibc", prefix_glibc), ("library", prefix_lib))[::1 if rep % 2 else -1]:
-            for label, args in modes:
+        variants = (("glibc", prefix_glibc, modes), ("library", prefix_lib, modes), ("reclaim off", prefix_off, modes[:1]))
+        for variant, prefix, chosen in variants[::1 if rep % 2 else -1]:
+            for label, args in chosen:
                 text = run(prefix + [shm_ops] + args).stdout
                 data = json.loads(text)
                 key = next(k for k in data if k.endswith("_cpu"))
@@ -140,6 +143,9 @@ def main():
     for label in ("shm-reopen", "sem-reopen", "sem-open held 50,000"):
         g, l = statistics.median(calls[label, "glibc"]), statistics.median(calls[label, "library"])
         print(f"| {label} | {g:.2f} | {l:.2f} | {l / g:.2f} |")
+    off = statistics.median(calls["shm-reopen", "reclaim off"])
+    g = statistics.median(calls["shm-reopen", "glibc"])
+    print(f"| shm-reopen, reclaim off | {g:.2f} | {off:.2f} | {off / g:.2f} |")
     bare, checked = (statistics.median(calls[label, "glibc"]) for label in ("raw-reopen", "raw-reopen-check"))
     print(f"\nThe kernel's floor, by system calls on the same ext4: openat + close {bare:.2f} µs, with an fstat "
           f"between {checked:.2f} µs: {checked / bare:.2f}x.")
