@@ -1,5 +1,6 @@
 #include "in_use.h"
 
+#include "debug.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -64,16 +65,31 @@ static int leases_wait(void)
     return c != '0';
 }
 
+/* Said once per process: without leases the reclaim keeps everything, and
+   killed runtimes' objects fill the disk again. */
+static void no_leases(const char *why)
+{
+    static atomic_int said;
+    if (!atomic_exchange(&said, 1))
+        warn_line("reclaim: ", why, ": nothing is reclaimed, and the objects of killed runtimes will fill the disk");
+}
+
 int in_use_claim(int fd)
 {
-    if (!leases_wait())
+    if (!leases_wait()) {
+        no_leases("fs.lease-break-time is 0, which revokes a lease at once (set it to 1 or more)");
         return 0;
+    }
     /* A break is said by a signal to the holder, SIGIO by default, which
        would kill it: SIGURG is ignored unless handled, and once the owner
        is cleared no signal goes at all. */
     syscall(SYS_fcntl, fd, F_SETSIG, SIGURG);
-    if (syscall(SYS_fcntl, fd, F_SETLEASE, F_WRLCK) != 0)
+    if (syscall(SYS_fcntl, fd, F_SETLEASE, F_WRLCK) != 0) {
+        if (errno == EINVAL)
+            no_leases("no file leases on the redirect directory's file system, or fs.leases-enable is 0 (put "
+                      "SHM_REDIRECT_DIR on ext4, xfs or tmpfs)");
         return 0;
+    }
     syscall(SYS_fcntl, fd, F_SETOWN, 0);
     return syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0;
 }

@@ -127,7 +127,9 @@ fi
 mkdir -p "$bin"
 for src in "$layer"/test/t_*.c; do
     exe=$bin/$(basename "$src" .c)
-    if [ ! -f "$exe" ] || [ "$src" -nt "$exe" ] || [ "$layer/test/common.h" -nt "$exe" ]; then
+    stale=0
+    for dep in "$src" "$layer"/test/*.h; do [ "$dep" -nt "$exe" ] && stale=1; done
+    if [ ! -f "$exe" ] || [ "$stale" = 1 ]; then
         # librt: shm_open lived there before glibc 2.34.
         "$cc" "$@" -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread -o "$exe" "$src" -lrt -ldl
     fi

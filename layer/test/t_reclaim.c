@@ -6,7 +6,8 @@
    the next group's first use; the grace (SHM_REDIRECT_RECLAIM_AFTER) keeps
    a dead group's objects for a hand-off by name, and a creation reclaims
    once it has run out; the registry never follows a symlink and a record
-   stays small; SHM_REDIRECT_RECLAIM=0 turns it off; with a usable /dev/shm
+   stays small; SHM_REDIRECT_RECLAIM=0 turns it off; without leases (a
+   seccomp filter refusing F_SETLEASE) it keeps everything and says so; with a usable /dev/shm
    nothing changes.  run.sh also runs it with the redirect directory on a
    ramfs (SHMR_TEST_RAMFS=1): no inode generations there, same rule.
 
@@ -16,6 +17,8 @@
    again) that makes itself a process group leader first, like Lambda's
    runtime. */
 #include "common.h"
+
+#include "seccomp_refuse.h"
 
 #include <dirent.h>
 #include <semaphore.h>
@@ -61,6 +64,12 @@ static int helper(int argc, char **argv)
     const char *name = argc > 3 ? argv[3] : "";
     if (strcmp(mode, "member-exit") != 0)
         setpgid(0, 0);
+    if (strcmp(mode, "touch-without-leases") == 0) {
+        /* As on a file system without leases: F_SETLEASE fails with EINVAL. */
+        if (refuse_syscall(SYS_fcntl, 1, ~0u, F_SETLEASE, EINVAL) != 0)
+            return 3;
+        mode = "touch";
+    }
     if (strcmp(mode, "touch") == 0) {
         /* A first use that creates nothing: the reclaim runs here. */
         int fd = shm_open("shmr-test-reclaim-none", O_RDONLY, 0);
@@ -303,6 +312,27 @@ static void killed_group(void)
     uniq(use, sizeof use, "use");
     char *uargs[] = { "use", use, NULL };
     check(run_helper(uargs, NULL) == 0, "a new group creates and removes objects");
+}
+
+/* Without leases nothing can be known unused: the reclaim keeps
+   everything, and says so once. */
+static void without_leases(void)
+{
+    char name[64];
+    uniq(name, sizeof name, "noleases");
+    struct group g = start1("hold", name);
+    check(started(&g) && present(name) == 1, "no leases: a group created a semaphore and a shared memory object");
+    kill_group(&g);
+    char *args[] = { "touch-without-leases", NULL };
+    int rc = run_helper(args, NULL);
+    if (rc == 3) {
+        skip("no leases: the reclaim keeps everything", "no seccomp filters here");
+    } else {
+        check(rc == 0 && present(name) == 1, "no leases (F_SETLEASE fails with EINVAL): a new group keeps them");
+        check(strstr(err, "no file leases on the redirect directory") && strstr(err, "nothing is reclaimed"),
+              "... and says why on stderr: %.*s", (int)strcspn(err, "\n"), err);
+    }
+    check(touch(NULL) == 0 && present(name) == 0, "with leases, the next new group takes them");
 }
 
 /* A group that lives on keeps its objects; once killed, they go. */
@@ -634,5 +664,6 @@ int main(int argc, char **argv)
     sixty_holders();
     registry_symlinks();
     record_bounded();
+    without_leases();
     return finish();
 }

@@ -5,42 +5,10 @@
    linked through /proc/self/fd).  Same semantics either way. */
 #include "common.h"
 
+#include "seccomp_refuse.h"
+
 #include <dirent.h>
-#include <linux/audit.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <semaphore.h>
-#include <stddef.h>
-#include <sys/prctl.h>
-
-#if defined(__x86_64__)
-#define NATIVE_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define NATIVE_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#endif
-
-/* Every openat with O_TMPFILE fails with EOPNOTSUPP (the flag bit without
-   O_DIRECTORY; args[2]'s low word on these little-endian targets). */
-static int refuse_tmpfile(void)
-{
-    struct sock_filter code[] = {
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_AUDIT_ARCH, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat, 1, 0),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, O_TMPFILE & ~O_DIRECTORY),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 1),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EOPNOTSUPP),
-    };
-    struct sock_fprog prog = { sizeof code / sizeof code[0], code };
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-        return -1;
-    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
 
 /* "sem." entries in the object directory other than sem.NAME. */
 static int strays(const char *name)
@@ -62,7 +30,8 @@ int main(void)
     if (getenv("SHMR_TEST_NO_PROC")) {
         check(syscall(SYS_faccessat, AT_FDCWD, "/proc/self/fd", F_OK) != 0, "/proc is not mounted");
     } else {
-        int refused = refuse_tmpfile();
+        /* Every openat with O_TMPFILE (the flag bit without O_DIRECTORY). */
+        int refused = refuse_syscall(SYS_openat, 2, O_TMPFILE & ~O_DIRECTORY, O_TMPFILE & ~O_DIRECTORY, EOPNOTSUPP);
         if (refused != 0 && (errno == ENOSYS || errno == EINVAL)) {
             /* qemu-user (a filter would bind the emulator too) or a kernel without seccomp filters. */
             skip("O_TMPFILE refused by a seccomp filter", "no seccomp filters here");
