@@ -85,9 +85,10 @@ int in_use_claim(int fd)
        is cleared no signal goes at all. */
     syscall(SYS_fcntl, fd, F_SETSIG, SIGURG);
     if (syscall(SYS_fcntl, fd, F_SETLEASE, F_WRLCK) != 0) {
-        if (errno == EINVAL)
-            no_leases("no file leases on the redirect directory's file system, or fs.leases-enable is 0 (put "
-                      "SHM_REDIRECT_DIR on ext4, xfs or tmpfs)");
+        /* EAGAIN: in use; EACCES: another user's file; ENOLCK, ENOMEM: for now. */
+        if (errno == EINVAL || errno == EPERM || errno == ENOSYS)
+            no_leases("no file leases on the redirect directory's file system, or fs.leases-enable is 0, or a "
+                      "seccomp filter refuses them (put SHM_REDIRECT_DIR on ext4, xfs or tmpfs)");
         return 0;
     }
     syscall(SYS_fcntl, fd, F_SETOWN, 0);
