@@ -161,16 +161,19 @@ static __attribute__((unused)) const char *read_reply(int fd)
    Returns the pid, or -1 when the pipes cannot be made. */
 static __attribute__((unused)) pid_t spawn_piped(char *const args[], const char *const env[], int *to_child, int *from_child)
 {
+    /* Close-on-exec from the start: a helper that held its own stdin's
+       write end, or another helper's, would never see the end of its
+       input, and outlive a test that died (a timeout) for ever. */
     int in[2], out[2];
-    if (pipe(in) != 0)
+    if (pipe2(in, O_CLOEXEC) != 0)
         return -1;
-    if (pipe(out) != 0) {
+    if (pipe2(out, O_CLOEXEC) != 0) {
         close(in[0]);
         close(in[1]);
         return -1;
     }
     fflush(stdout);
-    int save0 = dup(0), save1 = dup(1);
+    int save0 = fcntl(0, F_DUPFD_CLOEXEC, 3), save1 = fcntl(1, F_DUPFD_CLOEXEC, 3);
     dup2(in[0], 0);
     dup2(out[1], 1);
     pid_t pid = spawn_helper(args, env, 1, -1);
@@ -180,8 +183,6 @@ static __attribute__((unused)) pid_t spawn_piped(char *const args[], const char 
     close(save1);
     close(in[0]);
     close(out[1]);
-    fcntl(in[1], F_SETFD, FD_CLOEXEC);
-    fcntl(out[0], F_SETFD, FD_CLOEXEC);
     *to_child = in[1];
     *from_child = out[0];
     return pid;
