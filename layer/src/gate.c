@@ -1,29 +1,64 @@
 #include "gate.h"
 
+#include "kept.h"
+#include "pidlock.h"
 #include "record.h"
 #include "sys.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <time.h>
 
-int gate_enter(void)
+static atomic_int lock;
+static struct kept gate = KEPT_INIT; /* a description of the registry of this process's own */
+static int pid, users;               /* under lock */
+
+void gate_enter(void)
 {
     int saved = errno;
-    int reg = record_registry();
-    int fd = reg >= 0 ? sys_openat(reg, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
-    if (fd >= 0)
+    int self = (int)syscall(SYS_getpid);
+    pidlock_take(&lock);
+    if (pid != self) { /* a forked child: its parent's description is not its own */
+        kept_drop(&gate);
+        pid = self;
+        users = 0;
+    }
+    int fd = kept_fd(&gate, NULL);
+    int relock = 0;
+    if (fd < 0) {
+        /* Never opened, or the program closed or reused our number: that
+           number is forgotten, and threads inside the gate lost their
+           LOCK_SH with it, so the new description takes it for them. */
+        kept_drop(&gate);
+        int reg = record_registry();
+        struct stat st;
+        fd = reg >= 0 ? sys_openat(reg, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
+        if (fd >= 0 && sys_fstat(fd, &st) == 0)
+            kept_set(&gate, fd, &st);
+        else if (fd >= 0) {
+            close(fd);
+            fd = -1;
+        }
+        relock = users > 0;
+    }
+    if ((users++ == 0 || relock) && fd >= 0)
         while (syscall(SYS_flock, fd, LOCK_SH) != 0 && errno == EINTR)
             ;
+    pidlock_drop(&lock);
     errno = saved;
-    return fd;
 }
 
-void gate_leave(int fd)
+void gate_leave(void)
 {
     int saved = errno;
-    if (fd >= 0)
-        close(fd);
+    pidlock_take(&lock);
+    if (--users == 0) {
+        int fd = kept_fd(&gate, NULL);
+        if (fd >= 0)
+            syscall(SYS_flock, fd, LOCK_UN);
+    }
+    pidlock_drop(&lock);
     errno = saved;
 }
 

@@ -5,16 +5,14 @@
    it still names this file": between its check and its unlinkat, a name
    unlinked and made again (or renamed over) would be the new file's.  So
    every unlink, rmdir and rename by name in the redirect directory passes
-   a gate, flock(LOCK_SH) on a description of the registry of its own,
-   which the reclaim closes (LOCK_EX) around each check-and-unlink.  Makers
-   need no gate: a name that exists cannot be made again without an unlink
-   or a rename. */
+   a gate, flock(LOCK_SH) on the registry, which the reclaim closes
+   (LOCK_EX) around each check-and-unlink.  Makers need no gate: a name
+   that exists cannot be made again without an unlink or a rename. */
 
-/* Before an unlink, rmdir or rename in the redirect directory: the gate's
-   descriptor, LOCK_SH held, or -1 without a registry (then nothing is
-   reclaimed either).  gate_leave(that) after it.  Both keep errno. */
-int gate_enter(void);
-void gate_leave(int fd);
+/* Around an unlink, rmdir or rename in the redirect directory (nested
+   calls and threads share one LOCK_SH per process).  errno is kept. */
+void gate_enter(void);
+void gate_leave(void);
 
 /* The reclaim's side: LOCK_EX on a description of its own (FD, of the
    registry), waiting a little for unlinks in flight; 1 when closed. */

@@ -18,11 +18,14 @@
    reclaim's gate (gate.h). */
 static int gated(const char *original, const char *p)
 {
-    return p == original || !shm_prefix(original) ? -1 : gate_enter();
+    if (p == original || !shm_prefix(original))
+        return 0;
+    gate_enter();
+    return 1;
 }
 
 PATH_CALL_WITH(int, -1, unlink, (const char *path), (p), (errno = ENOSYS, -1), int g = gated(path, p);,
-               gate_leave(g);)
+               if (g) gate_leave();)
 PATH_CALL(int, -1, access, (const char *path, int mode), (p, mode))
 PATH_CALL(int, -1, faccessat, (int dirfd, const char *path, int mode, int flags),
           (dirfd, p, mode, flags))
@@ -93,7 +96,8 @@ static __attribute__((noinline, cold)) int rmdir_rewrite(const char *path)
         return -1;
     int g = gated(path, p);
     int r = next ? next(p) : enosys();
-    gate_leave(g);
+    if (g)
+        gate_leave();
     return r;
 }
 
@@ -112,7 +116,8 @@ static __attribute__((noinline, cold)) int unlinkat_rewrite(int dirfd, const cha
         return -1;
     int g = gated(path, p);
     int r = next ? next(dirfd, p, flags) : enosys();
-    gate_leave(g);
+    if (g)
+        gate_leave();
     return r;
 }
 
@@ -136,11 +141,10 @@ static __attribute__((noinline, cold)) int rename_rewrite(const char *from, cons
     __typeof__(rename) *next = real_next(&rename_next, "rename");
     if (!t)
         return -1;
-    int g = gated(to, t);
-    if (g < 0)
-        g = gated(from, f);
+    int g = gated(to, t) || gated(from, f);
     int r = next ? next(f, t) : enosys();
-    gate_leave(g);
+    if (g)
+        gate_leave();
     return r;
 }
 
@@ -158,11 +162,10 @@ static __attribute__((noinline, cold)) int renameat_rewrite(int fromfd, const ch
     __typeof__(renameat) *next = real_next(&renameat_next, "renameat");
     if (!t)
         return -1;
-    int g = gated(to, t);
-    if (g < 0)
-        g = gated(from, f);
+    int g = gated(to, t) || gated(from, f);
     int r = next ? next(fromfd, f, tofd, t) : enosys();
-    gate_leave(g);
+    if (g)
+        gate_leave();
     return r;
 }
 
@@ -183,11 +186,10 @@ static __attribute__((noinline, cold)) int renameat2_rewrite(int fromfd, const c
     __typeof__(renameat2) *next = real_next(&renameat2_next, "renameat2");
     if (!t)
         return -1;
-    int g = gated(to, t);
-    if (g < 0)
-        g = gated(from, f);
+    int g = gated(to, t) || gated(from, f);
     int r = next ? next(fromfd, f, tofd, t, flags) : (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
-    gate_leave(g);
+    if (g)
+        gate_leave();
     return r;
 }
 
