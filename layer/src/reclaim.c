@@ -13,8 +13,9 @@
    "d.<due>.<pgid>.<inode>"; a retired one that is due is read, and each of
    its names that still names the recorded file goes if nobody else has
    that file open.  The record goes once nothing of it is left.  A
-   reclaimer killed at any point holds nothing: its locks die with it, and
-   whatever it had not removed is still recorded for the next one. */
+   reclaimer killed at any point holds nothing: its locks and leases die
+   with it, and whatever it had not removed is still recorded for the next
+   one. */
 
 #include "reclaim.h"
 
@@ -122,8 +123,8 @@ static int remove_tree(struct pass *p, int dfd, int depth);
 
 /* The directory ST, NAME in DIRFD (GEN, unless 0): everything unused in
    it, then itself once empty. */
-static enum fate remove_dir(struct pass *p, int dirfd, const char *name, const struct stat *st, unsigned long long gen,
-                      int depth)
+static enum fate remove_dir(struct pass *p, int dirfd, const char *name, const struct stat *st,
+                            unsigned long long gen, int depth)
 {
     int fd = sys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0)
