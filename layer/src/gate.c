@@ -43,8 +43,7 @@ void gate_enter(void)
         relock = users > 0;
     }
     if ((users++ == 0 || relock) && fd >= 0)
-        while (syscall(SYS_flock, fd, LOCK_SH) != 0 && errno == EINTR)
-            ;
+        sys_flock(fd, LOCK_SH);
     pidlock_drop(&lock);
     errno = saved;
 }

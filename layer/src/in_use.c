@@ -18,22 +18,14 @@ long long in_use_clock(void)
     return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static int lock(int fd, int op)
-{
-    int rc;
-    while ((rc = (int)syscall(SYS_flock, fd, op)) != 0 && errno == EINTR)
-        ;
-    return rc;
-}
-
 int in_use_opened(int fd, int dirfd, const char *at, int follow, long long started, struct stat *st)
 {
     /* Only a lease break waits this long, or a stall: the lock then costs
        nothing that matters. */
-    int slow = in_use_clock() - started >= SLOW_OPEN_MS && lock(fd, LOCK_SH) == 0;
+    int slow = in_use_clock() - started >= SLOW_OPEN_MS && sys_flock(fd, LOCK_SH) == 0;
     int rc = sys_fstat(fd, st);
     if (slow)
-        lock(fd, LOCK_UN);
+        sys_flock(fd, LOCK_UN);
     if (rc != 0)
         return -1;
     if (!S_ISREG(st->st_mode) || st->st_nlink == 1)

@@ -42,9 +42,8 @@ unsigned long long record_generation(int fd)
    LOCK_EX); 0: retired meanwhile; -1 with errno. */
 static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
 {
-    while (syscall(SYS_flock, fd, LOCK_SH) != 0)
-        if (errno != EINTR)
-            return -1;
+    if (sys_flock(fd, LOCK_SH) != 0)
+        return -1;
     struct stat named;
     if (sys_fstat(fd, st) != 0)
         return -1;

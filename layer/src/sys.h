@@ -6,6 +6,7 @@
    straight to the kernel through the *at system calls, which exist on both
    x86_64 and aarch64 and carry no glibc symbol version beyond syscall(). */
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -51,6 +52,16 @@ static inline int sys_fstatat(int dirfd, const char *path, struct stat *st, int 
 static inline int sys_fstat(int fd, struct stat *st)
 {
     return (int)syscall(SYS_fstat, fd, st);
+}
+
+/* flock, waiting through signals (a blocking lock is interrupted by any
+   handler's signal). */
+static inline int sys_flock(int fd, int op)
+{
+    int rc;
+    while ((rc = (int)syscall(SYS_flock, fd, op)) != 0 && errno == EINTR)
+        ;
+    return rc;
 }
 
 static inline int sys_access(const char *path, int mode)
