@@ -17,8 +17,7 @@ static int pid, users;               /* under lock */
 void gate_enter(void)
 {
     int saved = errno;
-    int self = (int)syscall(SYS_getpid);
-    pidlock_take(&lock);
+    int self = pidlock_take(&lock);
     if (pid != self) { /* a forked child: its parent's description is not its own */
         kept_drop(&gate);
         pid = self;

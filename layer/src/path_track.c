@@ -43,7 +43,7 @@ void path_made(const char *p)
     int fd = sys_openat(shm_dir_fd(), leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
     struct stat st;
     if (fd >= 0 && sys_fstat(fd, &st) == 0 && atomic_exchange(&last_top, (unsigned long long)st.st_ino) != st.st_ino)
-        record_add(fd, leaf);
+        record_add(fd, &st, leaf);
     if (fd >= 0)
         close(fd);
     errno = saved;

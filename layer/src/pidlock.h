@@ -12,17 +12,18 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-static inline void pidlock_take(atomic_int *owner)
+/* Returns the caller's pid. */
+static inline int pidlock_take(atomic_int *owner)
 {
     int self = (int)getpid();
     for (;;) {
         int seen = 0;
         if (atomic_compare_exchange_weak_explicit(owner, &seen, self, memory_order_acquire, memory_order_relaxed))
-            return;
+            return self;
         if (seen != 0 && seen != self
             && atomic_compare_exchange_strong_explicit(owner, &seen, self, memory_order_acquire,
                                                        memory_order_relaxed))
-            return;
+            return self;
         sched_yield();
     }
 }

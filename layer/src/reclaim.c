@@ -41,7 +41,7 @@ static atomic_llong next_due; /* the earliest due of a retired record seen, or 0
 
 struct pass {
     const struct shm_target *t;
-    int dirfd, regfd;
+    int dirfd, regfd, groupfd;
     long long now;
     int short_of_space, removed, kept;
     long long next;
@@ -190,13 +190,31 @@ static void entry_of_dead(void *ctx, const struct record_entry *e)
         p->kept++;
 }
 
-/* The dead record NAME, open as FD with LOCK_EX: its objects, then itself
-   once nothing of it is left. */
+/* A file of entries in the dead group's directory: its objects, then
+   itself once nothing of it is left. */
+static int record_file(void *ctx, const char *name, unsigned char type)
+{
+    struct pass *p = ctx;
+    (void)type;
+    int kept = p->kept;
+    int fd = sys_openat(p->groupfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    if (fd < 0 || record_each(fd, entry_of_dead, p) != 0)
+        p->kept++;
+    else if (p->kept == kept)
+        sys_unlinkat(p->groupfd, name);
+    if (fd >= 0)
+        close(fd);
+    return 0;
+}
+
+/* The dead group's directory NAME, open as FD with LOCK_EX: its objects,
+   then itself once nothing of it is left. */
 static void reclaim_record(struct pass *p, int fd, const char *name, const struct stat *st)
 {
     p->kept = 0;
-    if (record_each(fd, entry_of_dead, p) == 0 && p->kept == 0 && still_named(p->regfd, name, st))
-        sys_unlinkat(p->regfd, name);
+    p->groupfd = fd;
+    if (dirscan(fd, record_file, p) == 0 && p->kept == 0 && still_named(p->regfd, name, st))
+        syscall(SYS_unlinkat, p->regfd, name, AT_REMOVEDIR);
 }
 
 static int registry_entry(void *ctx, const char *name, unsigned char type)
@@ -218,7 +236,7 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
     char retired[NAME_MAX + 1] = "d.";
     if (fd < 0)
         return 0;
-    if (sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0
+    if (sys_fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0
         && still_named(p->regfd, name, &st)) {
         int now = !live || p->t->reclaim_after == 0 || p->short_of_space;
         if (live) {
@@ -260,7 +278,7 @@ static int pass(const struct shm_target *t, int dirfd, int force, const char *wh
     int regfd = record_registry();
     if (regfd < 0 || dirfd < 0)
         return 0;
-    struct pass p = { t, dirfd, -1, now_s(), force || short_of_space(dirfd), 0, 0, 0 };
+    struct pass p = { t, dirfd, -1, -1, now_s(), force || short_of_space(dirfd), 0, 0, 0 };
     /* A description of its own: a listing moves its offset. */
     p.regfd = sys_openat(regfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (p.regfd < 0)

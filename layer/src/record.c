@@ -4,7 +4,6 @@
 #include "num.h"
 #include "pidlock.h"
 #include "registry.h"
-#include "settings.h"
 #include "shm_dir.h"
 #include "sys.h"
 
@@ -17,17 +16,20 @@
 #include <sys/ioctl.h>
 
 #define COMPACT_MIN (64 * 1024)
+#define HEAD 26 /* "<inode, 16 hex digits> <generation, 8> " */
 
 static struct kept reg = KEPT_INIT;
-static struct kept anchor = KEPT_INIT; /* LOCK_SH held: the group lives while any holder does */
-static struct kept append = KEPT_INIT; /* this process's own description (locks below are per description) */
-static atomic_int append_pid;
-static atomic_int join_lock; /* joins of this process's threads */
-static char leaf[24];
-static atomic_int lock; /* appends and compaction of this process's threads */
-static size_t compact_at = COMPACT_MIN;
-static char last[NAME_MAX + 48]; /* this process's last entry: the same again is not repeated */
-static int last_pid;
+static struct kept group = KEPT_INIT; /* the group's directory, this process's LOCK_SH on it */
+static atomic_int joins;              /* successful joins: a new one needs a file of its own */
+static atomic_int join_lock;          /* joins of this process's threads */
+
+/* This process's file of entries: all under lock. */
+static atomic_int lock;
+static struct kept own = KEPT_INIT;
+static int own_pid, own_join;
+static off_t end, last_at, compact_at;
+static char last[HEAD + NAME_MAX + 1]; /* the entry written last, at last_at */
+static size_t last_len;
 
 unsigned long long record_generation(int fd)
 {
@@ -37,8 +39,8 @@ unsigned long long record_generation(int fd)
     return gen;
 }
 
-/* The group's lock on its record FD, NAME in REGFD; fills ST.  1: held,
-   and NAME still names it (a reclaimer retires a record only under
+/* The group's lock on its directory FD, NAME in REGFD; fills ST.  1:
+   held, and NAME still names it (a reclaimer retires a group only under
    LOCK_EX); 0: retired meanwhile; -1 with errno. */
 static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
 {
@@ -54,9 +56,7 @@ static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
 static int join(const struct shm_target *t)
 {
     long pgid = syscall(SYS_getpgid, 0);
-    if (pgid <= 0)
-        return -1;
-    int regfd = registry_open(t);
+    int regfd = pgid > 0 ? registry_open(t) : -1;
     struct stat st;
     if (regfd >= 0 && sys_fstat(regfd, &st) != 0) {
         close(regfd);
@@ -68,37 +68,26 @@ static int join(const struct shm_target *t)
        needs it. */
     kept_drop(&reg);
     kept_set(&reg, regfd, &st);
-    char name[sizeof leaf] = "g.";
+    char name[24] = "g.";
     *num_put(name + 2, (unsigned long long)pgid) = '\0';
     for (int tries = 0; tries < 64; tries++) {
-        int made = 1;
-        int fd = sys_openat(regfd, name, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 && errno == EEXIST) {
-            made = 0;
-            fd = sys_openat(regfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
-            if (fd < 0 && errno == ENOENT)
-                continue; /* retired meanwhile */
-        }
-        if (fd < 0)
-            break;
-        int held = anchor_lock(fd, regfd, name, &st);
-        if (held == 1 && S_ISREG(st.st_mode)) {
-            /* A process whose directory was made again joins again. */
-            if (atomic_load(&append.fd) == atomic_load(&anchor.fd))
-                atomic_store(&append.fd, -1); /* one descriptor: closed once */
-            kept_drop(&append);
-            kept_drop(&anchor);
-            memcpy(leaf, name, sizeof leaf);
-            atomic_store(&append_pid, (int)syscall(SYS_getpid));
-            kept_set(&append, fd, &st);
-            kept_set(&anchor, fd, &st);
+        int made = sys_mkdirat(regfd, name, 0755) == 0;
+        if (!made && errno != EEXIST)
+            return -1;
+        int fd = sys_openat(regfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (fd < 0 && errno == ENOENT)
+            continue; /* retired meanwhile */
+        int held = fd >= 0 ? anchor_lock(fd, regfd, name, &st) : -1;
+        if (held == 1) {
+            kept_drop(&group);
+            kept_set(&group, fd, &st);
+            atomic_fetch_add(&joins, 1);
             return made;
         }
-        close(fd);
-        if (held < 0 || !S_ISREG(st.st_mode)) {
-            errno = held < 0 ? errno : EINVAL;
-            break;
-        }
+        if (fd >= 0)
+            close(fd);
+        if (held < 0)
+            return -1;
     }
     return -1;
 }
@@ -111,16 +100,16 @@ int record_join(const struct shm_target *t)
     return made;
 }
 
-/* A program that closed the registry's or the record's number (closing
-   the record dropped the group's lock with it) makes this process join
-   again, with descriptors of its own. */
+/* A program that closed the registry's or the group's number (dropping
+   the group's lock with it) makes this process join again, with
+   descriptors of its own. */
 static void join_if_lost(void)
 {
-    if (!kept_lost(&reg) && !kept_lost(&anchor))
+    if (!kept_lost(&reg) && !kept_lost(&group))
         return;
     int saved = errno;
     pidlock_take(&join_lock);
-    if (kept_lost(&reg) || kept_lost(&anchor))
+    if (kept_lost(&reg) || kept_lost(&group))
         join(shm_target());
     pidlock_drop(&join_lock);
     errno = saved;
@@ -132,127 +121,155 @@ int record_registry(void)
     return kept_fd(&reg, NULL);
 }
 
-/* A byte-range lock of this description on the record's first byte:
-   appenders share it, the compaction excludes them. */
-static int range_lock(int fd, short type)
+/* This process's file in its group's directory, made at its first entry.
+   A forked child, or a process that joined again, writes a file of its
+   own. */
+static int own_fd(int self)
 {
-    struct flock fl = { .l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1 };
-    int rc;
-    while ((rc = (int)syscall(SYS_fcntl, fd, type == F_UNLCK ? F_OFD_SETLK : F_OFD_SETLKW, &fl)) != 0
-           && errno == EINTR)
-        ;
-    return rc;
-}
-
-/* This process's own description of the record: a forked child's appends
-   must not share the locks of its parent's. */
-static int own_append_fd(void)
-{
-    int fd = kept_fd(&append, NULL);
-    int self = (int)syscall(SYS_getpid);
-    if (fd >= 0 && atomic_load(&append_pid) == self)
+    if (kept_lost(&group))
+        join_if_lost();
+    int fd = own_pid == self && own_join == atomic_load(&joins) ? kept_fd(&own, NULL) : -1;
+    if (fd >= 0)
         return fd;
-    join_if_lost();
-    fd = kept_fd(&append, NULL);
-    if (fd >= 0 && atomic_load(&append_pid) == self)
-        return fd;
-    /* Forked, or the program closed or reused our number: a description
-       of our own, checked to be the record we hold; the old number is
-       forgotten (a parent's description, or no longer ours). */
-    int mine = sys_openat(kept_fd(&reg, NULL), leaf, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0);
-    struct stat a, b;
-    if (mine >= 0 && (sys_fstat(mine, &a) != 0 || kept_fd(&anchor, &b) < 0 || a.st_ino != b.st_ino
-                      || a.st_dev != b.st_dev)) {
-        close(mine);
-        mine = -1;
-    }
-    if (mine < 0)
-        return -1;
-    kept_set(&append, mine, &a);
-    atomic_store(&append_pid, self);
-    return mine;
-}
-
-struct compaction {
-    int dirfd;
-    char *out;
-    size_t len;
-};
-
-static void keep_named(void *ctx, const struct record_entry *e)
-{
-    struct compaction *c = ctx;
+    kept_drop(&own); /* a parent's, or an earlier group's */
+    char name[24];
+    *num_put(name, (unsigned long long)self) = '\0';
+    int dir = kept_fd(&group, NULL);
+    fd = dir >= 0 ? sys_openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
     struct stat st;
-    if (sys_fstatat(c->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino != e->ino)
-        return;
-    if (e->gen) { /* a number reused by a later file (ext4 reuses them at once) */
-        int fd = sys_openat(c->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-        /* EWOULDBLOCK: a reclaimer holds it, and decides. */
-        int same = fd >= 0 ? record_generation(fd) == e->gen : errno == EWOULDBLOCK;
-        if (fd >= 0)
-            close(fd);
-        if (!same)
-            return;
+    if (fd >= 0 && (sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        fd = -1;
     }
-    char *p = num_put(c->out + c->len, e->ino);
-    *p++ = ' ';
-    p = num_put(p, e->gen);
-    *p++ = ' ';
-    size_t n = strlen(e->name) + 1;
-    memcpy(p, e->name, n);
-    c->len = (size_t)(p + n - c->out);
+    if (fd < 0)
+        return -1;
+    kept_set(&own, fd, &st);
+    own_pid = self;
+    own_join = atomic_load(&joins);
+    end = st.st_size; /* a dead process's of the same pid: its entries stay */
+    last_len = 0;
+    compact_at = 2 * end > COMPACT_MIN ? 2 * end : COMPACT_MIN;
+    return fd;
 }
 
-/* Drops the entries whose name no longer names their file.  The survivors
-   are written over the start of the file in one call, never past what they
-   replace, then the file is cut: a crash in between leaves duplicates. */
+static char *hex_put(char *p, unsigned long long v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        p[i] = "0123456789abcdef"[v & 15];
+    return p + digits;
+}
+
+static const char *hex_get(const char *s, int digits, unsigned long long *v)
+{
+    *v = 0;
+    for (int i = 0; i < digits; i++, s++) {
+        int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
+        if (d < 0)
+            return NULL;
+        *v = *v << 4 | (unsigned)d;
+    }
+    return s;
+}
+
+/* The entry at S, up to its NUL, into E: 0 when S is none (an entry cut
+   by a crash, or a fragment a compaction left). */
+static int parse(const char *s, struct record_entry *e)
+{
+    const char *p = hex_get(s, 16, &e->ino);
+    if (!p || *p != ' ' || !(p = hex_get(p + 1, 8, &e->gen)) || *p != ' ' || !p[1])
+        return 0;
+    e->name = p + 1;
+    return !strchr(e->name, '/') && strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0;
+}
+
+/* The file FD, whole and NUL-terminated, into *BUF; its length, or -1. */
+static long read_all(int fd, char **buf)
+{
+    struct stat st;
+    long n = -1;
+    if (sys_fstat(fd, &st) == 0 && (*buf = malloc((size_t)st.st_size + 1)) != NULL) {
+        n = syscall(SYS_pread64, fd, *buf, (size_t)st.st_size, 0);
+        (*buf)[n > 0 ? n : 0] = '\0';
+    }
+    return n;
+}
+
+/* Where NAME's last entry is kept in the table TAB of SIZE (a power of
+   two), or the empty slot for it. */
+static char **slot(char **tab, size_t size, const char *name)
+{
+    unsigned long long h = 14695981039346656037ULL;
+    for (const char *c = name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    for (h &= size - 1; tab[h] && strcmp(tab[h] + HEAD, name) != 0; h = (h + 1) & (size - 1))
+        ;
+    return &tab[h];
+}
+
+/* Keeps the last entry of each name, while the name still names its file
+   (an earlier one's file lost the name before this process made it
+   again).  The survivors are written over the start of the file, then the
+   file is cut: a crash in between leaves older entries, judged again. */
 static void compact(int fd)
 {
-    struct stat st;
-    if (range_lock(fd, F_WRLCK) != 0)
-        return;
-    int out = sys_openat(kept_fd(&reg, NULL), leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0);
-    struct compaction c = { shm_dir_ours(), NULL, 0 };
-    /* Without our directory every entry would look stale and be dropped. */
-    if (out >= 0 && c.dirfd >= 0 && sys_fstat(out, &st) == 0 && (c.out = malloc((size_t)st.st_size + 64)) != NULL
-        && record_each(fd, keep_named, &c) == 0 && syscall(SYS_pwrite64, out, c.out, c.len, 0) == (long)c.len) {
-        syscall(SYS_ftruncate, out, (off_t)c.len);
-        compact_at = c.len * 2 > COMPACT_MIN ? c.len * 2 : COMPACT_MIN;
+    char *buf = NULL, *out = NULL, **last_of = NULL;
+    long n = read_all(fd, &buf);
+    size_t size = 64, len = 0;
+    while (n > 0 && size < (size_t)n / 8) /* an entry has at least 28 bytes */
+        size <<= 1;
+    int dirfd = shm_dir_ours(); /* without it every entry would look stale */
+    struct record_entry e;
+    if (n >= 0 && dirfd >= 0 && (out = malloc((size_t)n + 1)) && (last_of = calloc(size, sizeof *last_of))) {
+        for (char *s = buf; s < buf + n; s += strlen(s) + 1)
+            if (parse(s, &e))
+                *slot(last_of, size, e.name) = s;
+        for (char *s = buf; s < buf + n; s += strlen(s) + 1) {
+            struct stat st;
+            if (parse(s, &e) && *slot(last_of, size, e.name) == s
+                && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == e.ino) {
+                memcpy(out + len, s, strlen(s) + 1);
+                len += strlen(s) + 1;
+            }
+        }
+        if (syscall(SYS_pwrite64, fd, out, len, 0) == (long)len && syscall(SYS_ftruncate, fd, (off_t)len) == 0) {
+            end = (off_t)len;
+            last_len = 0;
+        }
     }
-    free(c.out);
-    if (out >= 0)
-        close(out);
-    range_lock(fd, F_UNLCK);
+    compact_at = 2 * end > COMPACT_MIN ? 2 * end : COMPACT_MIN;
+    free(buf);
+    free(out);
+    free(last_of);
 }
 
-void record_add(int fd, const char *name)
+void record_add(int fd, const struct stat *st, const char *name)
 {
-    if (atomic_load_explicit(&anchor.fd, memory_order_acquire) < 0)
+    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
         return;
     int saved = errno;
-    struct stat st;
-    char entry[NAME_MAX + 48];
+    struct stat own_st;
+    char entry[sizeof last];
     size_t n = strnlen(name, NAME_MAX);
-    if (sys_fstat(fd, &st) == 0) {
-        char *p = num_put(entry, (unsigned long long)st.st_ino);
+    if (st || sys_fstat(fd, &own_st) == 0) {
+        st = st ? st : &own_st;
+        char *p = hex_put(entry, (unsigned long long)st->st_ino, 16);
         *p++ = ' ';
-        p = num_put(p, record_generation(fd));
+        p = hex_put(p, record_generation(fd), 8);
         *p++ = ' ';
         memcpy(p, name, n);
         p[n] = '\0';
-        n = (size_t)(p + n + 1 - entry);
-        pidlock_take(&lock);
-        int self = (int)syscall(SYS_getpid);
-        int rec = last_pid == self && memcmp(last, entry, n) == 0 ? -1 : own_append_fd();
-        if (rec >= 0) {
+        n += HEAD + 1;
+        int rec = own_fd(pidlock_take(&lock));
+        /* The name written last, made again: the file it named then has
+           lost it (this one took it), so its entry is written over. */
+        int again = last_len == n && memcmp(last + HEAD, entry + HEAD, n - HEAD) == 0;
+        off_t at = again ? last_at : end;
+        if (rec >= 0 && !(again && memcmp(last, entry, HEAD) == 0)
+            && syscall(SYS_pwrite64, rec, entry, n, at) == (long)n) {
             memcpy(last, entry, n);
-            last_pid = self;
-            int locked = range_lock(rec, F_RDLCK) == 0;
-            long written = syscall(SYS_write, rec, entry, n);
-            off_t end = written > 0 ? (off_t)syscall(SYS_lseek, rec, 0, SEEK_CUR) : 0;
-            if (locked)
-                range_lock(rec, F_UNLCK);
-            if (locked && end > (off_t)compact_at)
+            last_len = n;
+            last_at = at;
+            if (at == end && (end += (off_t)n) > compact_at)
                 compact(rec);
         }
         pidlock_drop(&lock);
@@ -262,29 +279,12 @@ void record_add(int fd, const char *name)
 
 int record_each(int fd, void (*fn)(void *ctx, const struct record_entry *e), void *ctx)
 {
-    struct stat st;
-    if (sys_fstat(fd, &st) != 0)
-        return -1;
-    char *buf = malloc((size_t)st.st_size + 1);
-    if (!buf)
-        return -1;
-    long n = syscall(SYS_pread64, fd, buf, (size_t)st.st_size, 0);
-    if (n < 0) {
-        free(buf);
-        return -1;
-    }
-    buf[n] = '\0';
-    /* An entry cut by a crash, or a fragment a compaction left, parses as
-       nothing and is skipped. */
-    for (char *s = buf; s < buf + n; s += strlen(s) + 1) {
-        struct record_entry e;
-        const char *p = num_get(s, &e.ino);
-        if (!p || *p != ' ' || !(p = num_get(p + 1, &e.gen)) || *p != ' ' || !p[1])
-            continue;
-        e.name = p + 1;
-        if (!strchr(e.name, '/') && strcmp(e.name, ".") != 0 && strcmp(e.name, "..") != 0)
+    char *buf = NULL;
+    long n = read_all(fd, &buf);
+    struct record_entry e;
+    for (char *s = buf; n > 0 && s < buf + n; s += strlen(s) + 1)
+        if (parse(s, &e))
             fn(ctx, &e);
-    }
     free(buf);
-    return 0;
+    return n < 0 ? -1 : 0;
 }

@@ -264,7 +264,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         /* Recorded as this group's before it has a name: a creator killed
            at any point leaves nothing the reclaim cannot find. */
         if (t->redirect)
-            record_add(d.fd, at);
+            record_add(d.fd, NULL, at);
         /* Map before publishing, so nobody can see the name without the
            content, and a full disk fails here, not as SIGBUS later. */
         void *m = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED, d.fd, 0);

@@ -50,7 +50,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
             /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
                reclaim as this group's. */
             if ((oflag & O_CREAT) && st.st_size == 0)
-                record_add(fd, at);
+                record_add(fd, &st, at);
             return fd;
         }
         int err = errno;

@@ -27,9 +27,14 @@ static inline int sys_linkat(int fromfd, const char *from, int tofd, const char 
     return (int)syscall(SYS_linkat, fromfd, from, tofd, to, flags);
 }
 
+static inline int sys_mkdirat(int dirfd, const char *path, mode_t mode)
+{
+    return (int)syscall(SYS_mkdirat, dirfd, path, mode);
+}
+
 static inline int sys_mkdir(const char *path, mode_t mode)
 {
-    return (int)syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+    return sys_mkdirat(AT_FDCWD, path, mode);
 }
 
 static inline int sys_dup3(int from, int to, int flags)

@@ -84,8 +84,13 @@ static int helper(int argc, char **argv)
         return sem_unlink(p) == 0 && shm_unlink(name) == 0 ? 0 : 1;
     }
     if (strcmp(mode, "hold") == 0) {
-        if (create(name) != 0)
+        /* The segment made twice in a row: what the reclaim finds recorded
+           is the second. */
+        int fd = -1;
+        if (create(name) != 0 || shm_unlink(name) != 0 || (fd = shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600)) < 0
+            || ftruncate(fd, 4096) != 0)
             return 1;
+        close(fd);
         ready("");
         hold();
         return 0;
@@ -118,16 +123,23 @@ static int helper(int argc, char **argv)
         return 0;
     }
     if (strcmp(mode, "churn") == 0) {
-        /* Creates and removes N objects: the group's record must stay small. */
+        /* Creates and removes N objects, and makes one name again each
+           time (ext4 gives it the inode number it had): the group's
+           record must stay small. */
         int n = atoi(argv[4]);
+        char again[NAME_MAX];
+        snprintf(again, sizeof again, "%s-again", name);
         for (int i = 0; i < n; i++) {
             char one[NAME_MAX];
             snprintf(one, sizeof one, "%s-%d", name, i);
             int fd = shm_open(one, O_CREAT | O_EXCL | O_RDWR, 0600);
             if (fd < 0 || close(fd) != 0 || shm_unlink(one) != 0)
                 return 1;
+            shm_unlink(again);
+            if ((fd = shm_open(again, O_CREAT | O_EXCL | O_RDWR, 0600)) < 0 || close(fd) != 0)
+                return 1;
         }
-        return 0;
+        return shm_unlink(again);
     }
     if (strcmp(mode, "serve") == 0) {
         /* A live runtime: "touch", "make NAME", "open NAME" (kept mapped),
@@ -597,16 +609,17 @@ static void registry_symlinks(void)
         printf("# could not remove %s\n", dir);
 }
 
-/* A group that creates and removes 20,000 objects: its record stays small. */
+/* A group that creates and removes 20,000 objects, and makes one name
+   again as often: its record stays small. */
 static void record_bounded(void)
 {
     char name[64], n[16] = "20000";
     uniq(name, sizeof name, "churn");
     char *args[] = { "churn", name, n, NULL };
     pid_t pid = spawn_helper(args, NULL, 1, -1);
-    /* Its record, read while it runs: it goes with the group. */
-    char leaf[32], path[PATH_MAX];
-    snprintf(leaf, sizeof leaf, "g.%d", (int)pid);
+    /* Its file of entries, read while it runs: it goes with the group. */
+    char leaf[48], path[PATH_MAX];
+    snprintf(leaf, sizeof leaf, "g.%d/%d", (int)pid, (int)pid);
     registry_path(path, sizeof path, leaf);
     off_t largest = 0;
     int rc;
@@ -619,8 +632,8 @@ static void record_bounded(void)
         usleep(2000);
     }
     check(WIFEXITED(rc) && WEXITSTATUS(rc) == 0 && largest > 0 && largest <= 160 * 1024,
-          "a group that creates and removes 20,000 objects keeps a record of at most 160 KiB (largest seen: %ld "
-          "bytes)", (long)largest);
+          "a group that creates and removes 20,000 objects and makes one name again as often keeps a record of "
+          "at most 160 KiB (largest seen: %ld bytes)", (long)largest);
 }
 
 /* With a usable /dev/shm the library stays out of the way: no records, no
