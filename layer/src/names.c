@@ -2,6 +2,7 @@
 
 #include "debug.h"
 #include "gate.h"
+#include "record.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -63,8 +64,11 @@ int object_unlink(const char *op, const char *name, int sem)
     if (t->redirect)
         gate_enter();
     int rc = sys_unlinkat(dirfd, at);
-    if (t->redirect)
+    if (t->redirect) {
         gate_leave();
+        if (rc == 0)
+            record_unlinked(at);
+    }
     if (rc < 0 && errno == EPERM)
         errno = EACCES;
     return rc;

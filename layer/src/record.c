@@ -14,8 +14,9 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
-#define COMPACT_MIN (64 * 1024)
+#define MAP_MIN 4096
 #define HEAD 26 /* "<inode, 16 hex digits> <generation, 8> " */
 
 static struct kept reg = KEPT_INIT;
@@ -23,13 +24,13 @@ static struct kept group = KEPT_INIT; /* the group's directory, this process's L
 static atomic_int joins;              /* successful joins: a new one needs a file of its own */
 static atomic_int join_lock;          /* joins of this process's threads */
 
-/* This process's file of entries: all under lock. */
+/* This process's file of entries, mapped, so that an entry is a store:
+   all under lock. */
 static atomic_int lock;
-static struct kept own = KEPT_INIT;
 static int own_pid, own_join;
-static off_t end, last_at, compact_at;
-static char last[HEAD + NAME_MAX + 1]; /* the entry written last, at last_at */
-static size_t last_len;
+static unsigned long long own_ino;
+static char *map;
+static size_t map_len, end, last_at, last_len; /* the entry stored last */
 
 unsigned long long record_generation(int fd)
 {
@@ -121,35 +122,70 @@ int record_registry(void)
     return kept_fd(&reg, NULL);
 }
 
-/* This process's file in its group's directory, made at its first entry.
-   A forked child, or a process that joined again, writes a file of its
-   own. */
-static int own_fd(int self)
+/* Blocks for FROM..TO of FD, so that a store never meets a full disk
+   (SIGBUS): fallocate, or zeros written where it is not supported. */
+static int allocate(int fd, size_t from, size_t to)
 {
-    if (kept_lost(&group))
-        join_if_lost();
-    int fd = own_pid == self && own_join == atomic_load(&joins) ? kept_fd(&own, NULL) : -1;
-    if (fd >= 0)
-        return fd;
-    kept_drop(&own); /* a parent's, or an earlier group's */
+    static const char zeros[4096];
+    if (to <= from || syscall(SYS_fallocate, fd, 0, (off_t)from, (off_t)(to - from)) == 0)
+        return 0;
+    if (errno != EOPNOTSUPP)
+        return -1;
+    for (long n; from < to; from += (size_t)n)
+        if ((n = syscall(SYS_pwrite64, fd, zeros, to - from < sizeof zeros ? to - from : sizeof zeros, from)) <= 0)
+            return -1;
+    return 0;
+}
+
+/* This process's file in its group's directory, made when missing, mapped
+   at LEN bytes or more in place of the current mapping (which must be of
+   the same file). */
+static int map_own(int self, size_t len)
+{
     char name[24];
     *num_put(name, (unsigned long long)self) = '\0';
     int dir = kept_fd(&group, NULL);
-    fd = dir >= 0 ? sys_openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
+    int fd = dir >= 0 ? sys_openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
     struct stat st;
-    if (fd >= 0 && (sys_fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
-        close(fd);
-        fd = -1;
+    void *m = MAP_FAILED;
+    if (fd >= 0 && sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!map || st.st_ino == own_ino)) {
+        len = (size_t)st.st_size > len ? (size_t)st.st_size : len;
+        if (allocate(fd, (size_t)st.st_size, len) == 0)
+            m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     }
-    if (fd < 0)
+    if (fd >= 0)
+        close(fd);
+    if (m == MAP_FAILED)
         return -1;
-    kept_set(&own, fd, &st);
+    if (map)
+        munmap(map, map_len);
+    map = m;
+    map_len = len;
+    own_ino = (unsigned long long)st.st_ino;
+    return 0;
+}
+
+/* This process's file, ready for a store.  A forked child, or a process
+   that joined again, writes a file of its own. */
+static int own_file(int self)
+{
+    if (kept_lost(&group))
+        join_if_lost();
+    if (map && own_pid == self && own_join == atomic_load(&joins))
+        return 0;
+    if (map)
+        munmap(map, map_len); /* a parent's, or an earlier group's */
+    map = NULL;
+    if (map_own(self, MAP_MIN) != 0)
+        return -1;
     own_pid = self;
     own_join = atomic_load(&joins);
-    end = st.st_size; /* a dead process's of the same pid: its entries stay */
+    /* A dead process's of the same pid: its entries stay, ours follow. */
+    for (end = map_len; end > 0 && map[end - 1] == '\0'; end--)
+        ;
+    end = end == 0 ? 0 : end < map_len ? end + 1 : map_len;
     last_len = 0;
-    compact_at = 2 * end > COMPACT_MIN ? 2 * end : COMPACT_MIN;
-    return fd;
+    return 0;
 }
 
 static char *hex_put(char *p, unsigned long long v, int digits)
@@ -208,22 +244,22 @@ static char **slot(char **tab, size_t size, const char *name)
 
 /* Keeps the last entry of each name, while the name still names its file
    (an earlier one's file lost the name before this process made it
-   again).  The survivors are written over the start of the file, then the
-   file is cut: a crash in between leaves older entries, judged again. */
-static void compact(int fd)
+   again).  The survivors are stored over the start, then the rest is
+   cleared: a crash in between leaves older entries, judged again, or
+   pieces of them, which parse as none. */
+static void compact(void)
 {
-    char *buf = NULL, *out = NULL, **last_of = NULL;
-    long n = read_all(fd, &buf);
+    char *out = malloc(end + 1), **last_of = NULL;
     size_t size = 64, len = 0;
-    while (n > 0 && size < (size_t)n / 8) /* an entry has at least 28 bytes */
+    while (size < end / 8) /* an entry has at least 28 bytes */
         size <<= 1;
     int dirfd = shm_dir_ours(); /* without it every entry would look stale */
     struct record_entry e;
-    if (n >= 0 && dirfd >= 0 && (out = malloc((size_t)n + 1)) && (last_of = calloc(size, sizeof *last_of))) {
-        for (char *s = buf; s < buf + n; s += strlen(s) + 1)
+    if (out && dirfd >= 0 && (last_of = calloc(size, sizeof *last_of))) {
+        for (char *s = map; s < map + end; s += strlen(s) + 1)
             if (parse(s, &e))
                 *slot(last_of, size, e.name) = s;
-        for (char *s = buf; s < buf + n; s += strlen(s) + 1) {
+        for (char *s = map; s < map + end; s += strlen(s) + 1) {
             struct stat st;
             if (parse(s, &e) && *slot(last_of, size, e.name) == s
                 && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == e.ino) {
@@ -231,13 +267,11 @@ static void compact(int fd)
                 len += strlen(s) + 1;
             }
         }
-        if (syscall(SYS_pwrite64, fd, out, len, 0) == (long)len && syscall(SYS_ftruncate, fd, (off_t)len) == 0) {
-            end = (off_t)len;
-            last_len = 0;
-        }
+        memcpy(map, out, len);
+        memset(map + len, 0, end - len);
+        end = len;
+        last_len = 0;
     }
-    compact_at = 2 * end > COMPACT_MIN ? 2 * end : COMPACT_MIN;
-    free(buf);
     free(out);
     free(last_of);
 }
@@ -248,7 +282,7 @@ void record_add(int fd, const struct stat *st, const char *name)
         return;
     int saved = errno;
     struct stat own_st;
-    char entry[sizeof last];
+    char entry[HEAD + NAME_MAX + 1];
     size_t n = strnlen(name, NAME_MAX);
     if (st || sys_fstat(fd, &own_st) == 0) {
         st = st ? st : &own_st;
@@ -259,22 +293,40 @@ void record_add(int fd, const struct stat *st, const char *name)
         memcpy(p, name, n);
         p[n] = '\0';
         n += HEAD + 1;
-        int rec = own_fd(pidlock_take(&lock));
-        /* The name written last, made again: the file it named then has
-           lost it (this one took it), so its entry is written over. */
-        int again = last_len == n && memcmp(last + HEAD, entry + HEAD, n - HEAD) == 0;
-        off_t at = again ? last_at : end;
-        if (rec >= 0 && !(again && memcmp(last, entry, HEAD) == 0)
-            && syscall(SYS_pwrite64, rec, entry, n, at) == (long)n) {
-            memcpy(last, entry, n);
-            last_len = n;
-            last_at = at;
-            if (at == end && (end += (off_t)n) > compact_at)
-                compact(rec);
+        int self = pidlock_take(&lock);
+        if (own_file(self) == 0) {
+            /* The name stored last, made again: the file it named then
+               has lost it (this one took it), so its entry is written
+               over. */
+            int again = last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
+            if (!again && end + n > map_len) {
+                compact();
+                /* More than half survives: room for as many again. */
+                if (end + n > map_len / 2)
+                    map_own(self, 2 * map_len);
+            }
+            if (again || end + n <= map_len) {
+                last_at = again ? last_at : end;
+                last_len = n;
+                memcpy(map + last_at, entry, n);
+                end += again ? 0 : n;
+            }
         }
         pidlock_drop(&lock);
     }
     errno = saved;
+}
+
+void record_unlinked(const char *name)
+{
+    int self = pidlock_take(&lock);
+    if (map && own_pid == self && own_join == atomic_load(&joins) && last_len
+        && strcmp(map + last_at + HEAD, name) == 0) {
+        memset(map + last_at, 0, last_len);
+        end = last_at; /* the entry stored last is the last one */
+        last_len = 0;
+    }
+    pidlock_drop(&lock);
 }
 
 int record_each(int fd, void (*fn)(void *ctx, const struct record_entry *e), void *ctx)

@@ -11,12 +11,14 @@
    process of the group that uses the library holds LOCK_SH on it for its
    life (inherited by fork; close-on-exec, and taken again by an exec'd
    program at its first use), so the group is dead once LOCK_EX|LOCK_NB on
-   it succeeds.  In it, each process that makes something writes a file of
-   its own, named by its pid: an entry "<inode> <generation> <name>\0"
-   (the numbers in fixed-width hex) per object or top-level path-call file
-   or directory.  One writer per file needs no lock.  Each file is bounded:
-   past a threshold its process keeps only the last entry of each name,
-   and only while the name still names its file. */
+   it succeeds.  In it, each process that makes something keeps a file of
+   its own, named by its pid and mapped: an entry "<inode> <generation>
+   <name>\0" (the numbers in fixed-width hex) per object or top-level
+   path-call file or directory, stored as it makes them.  One writer per
+   file needs no lock, and a store no system call.  Each file is bounded:
+   when full, its process keeps only the last entry of each name, and only
+   while the name still names its file, and doubles it only when more than
+   half survives. */
 
 /* At a process's first use: takes its group's record, making it when
    missing.  1: made (a new group, which reclaims); 0: taken; -1 with
@@ -30,6 +32,11 @@ int record_registry(void);
    directory, to the group's record (nothing before record_join).  errno
    is kept. */
 void record_add(int fd, const struct stat *st, const char *leaf);
+
+/* After LEAF was unlinked by name: this process's entry of it goes, when
+   it is the last one stored (a semaphore unlinked right after its
+   creation, as Python's are, leaves nothing). */
+void record_unlinked(const char *leaf);
 
 struct record_entry {
     unsigned long long ino, gen;

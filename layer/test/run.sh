@@ -169,8 +169,9 @@ if [ -z "$rootfs" ]; then
     mkdir -p "$work/empty"
     $sandbox "$@" -- sh -c "mount -n --bind '$work/empty' /proc && cd /tmp && SHMR_TEST_NO_PROC=1 exec $run $at/bin/t_semfallback" \
         >"$work/noproc.log" 2>&1 || status=$?
-    # A redirect directory on a ramfs (no inode generations, no block counts): the same rule.
-    $sandbox "$@" -- sh -c "mkdir /tmp/shm && mount -t ramfs -o mode=1777 ramfs /tmp/shm && cd /tmp && SHMR_TEST_RAMFS=1 exec $run $at/bin/t_reclaim" \
+    # A redirect directory on a ramfs (no inode generations, no block counts): the same rule.  The registry
+    # too: no fallocate, so the records' blocks are allocated by writing zeros.
+    $sandbox "$@" -- sh -c "mkdir /tmp/shm /tmp/shm.reclaim && mount -t ramfs -o mode=1777 ramfs /tmp/shm && mount -t ramfs -o mode=1777 ramfs /tmp/shm.reclaim && cd /tmp && SHMR_TEST_RAMFS=1 exec $run $at/bin/t_reclaim" \
         >"$work/ramfs.log" 2>&1 || status=$?
     logs="$logs $work/noproc.log $work/ramfs.log"
     # Real programs (coreutils, python3) are the host's: only for its own architecture.
