@@ -17,7 +17,7 @@
 #include <sys/mman.h>
 
 #define MAP_MIN 4096
-#define HEAD 26 /* "<inode, 16 hex digits> <generation, 8> " */
+#define HEAD 32 /* "<inode, 20 digits> <generation, 10> " */
 
 static struct kept reg = KEPT_INIT;
 static struct kept group = KEPT_INIT; /* the group's directory, this process's LOCK_SH on it */
@@ -188,31 +188,21 @@ static int own_file(int self)
     return 0;
 }
 
-static char *hex_put(char *p, unsigned long long v, int digits)
+/* V in DIGITS decimal digits, zero-padded: an entry made again for the
+   same name has the same length, and is written over. */
+static char *num_put_padded(char *p, unsigned long long v, int digits)
 {
-    for (int i = digits - 1; i >= 0; i--, v >>= 4)
-        p[i] = "0123456789abcdef"[v & 15];
+    for (int i = digits - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
     return p + digits;
-}
-
-static const char *hex_get(const char *s, int digits, unsigned long long *v)
-{
-    *v = 0;
-    for (int i = 0; i < digits; i++, s++) {
-        int d = *s >= '0' && *s <= '9' ? *s - '0' : *s >= 'a' && *s <= 'f' ? *s - 'a' + 10 : -1;
-        if (d < 0)
-            return NULL;
-        *v = *v << 4 | (unsigned)d;
-    }
-    return s;
 }
 
 /* The entry at S, up to its NUL, into E: 0 when S is none (an entry cut
    by a crash, or a fragment a compaction left). */
 static int parse(const char *s, struct record_entry *e)
 {
-    const char *p = hex_get(s, 16, &e->ino);
-    if (!p || *p != ' ' || !(p = hex_get(p + 1, 8, &e->gen)) || *p != ' ' || !p[1])
+    const char *p = num_get(s, &e->ino);
+    if (!p || *p != ' ' || !(p = num_get(p + 1, &e->gen)) || *p != ' ' || !p[1])
         return 0;
     e->name = p + 1;
     return !strchr(e->name, '/') && strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0;
@@ -251,7 +241,7 @@ static void compact(void)
 {
     char *out = malloc(end + 1), **last_of = NULL;
     size_t size = 64, len = 0;
-    while (size < end / 8) /* an entry has at least 28 bytes */
+    while (size < end / 8) /* an entry has at least 34 bytes */
         size <<= 1;
     int dirfd = shm_dir_ours(); /* without it every entry would look stale */
     struct record_entry e;
@@ -286,9 +276,9 @@ void record_add(int fd, const struct stat *st, const char *name)
     size_t n = strnlen(name, NAME_MAX);
     if (st || sys_fstat(fd, &own_st) == 0) {
         st = st ? st : &own_st;
-        char *p = hex_put(entry, (unsigned long long)st->st_ino, 16);
+        char *p = num_put_padded(entry, (unsigned long long)st->st_ino, 20);
         *p++ = ' ';
-        p = hex_put(p, record_generation(fd), 8);
+        p = num_put_padded(p, record_generation(fd), 10);
         *p++ = ' ';
         memcpy(p, name, n);
         p[n] = '\0';
@@ -319,6 +309,8 @@ void record_add(int fd, const struct stat *st, const char *name)
 
 void record_unlinked(const char *name)
 {
+    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
+        return; /* never recorded anything */
     int self = pidlock_take(&lock);
     if (map && own_pid == self && own_join == atomic_load(&joins) && last_len
         && strcmp(map + last_at + HEAD, name) == 0) {

@@ -13,7 +13,7 @@
    program at its first use), so the group is dead once LOCK_EX|LOCK_NB on
    it succeeds.  In it, each process that makes something keeps a file of
    its own, named by its pid and mapped: an entry "<inode> <generation>
-   <name>\0" (the numbers in fixed-width hex) per object or top-level
+   <name>\0" (the numbers zero-padded) per object or top-level
    path-call file or directory, stored as it makes them.  One writer per
    file needs no lock, and a store no system call.  Each file is bounded:
    when full, its process keeps only the last entry of each name, and only
