@@ -180,10 +180,14 @@ static int own_file(int self)
         return -1;
     own_pid = self;
     own_join = atomic_load(&joins);
-    /* A dead process's of the same pid: its entries stay, ours follow. */
+    /* A dead process's of the same pid: its entries stay, ours follow (a
+       last one torn at the very end is cut, so that every entry ends). */
     for (end = map_len; end > 0 && map[end - 1] == '\0'; end--)
         ;
-    end = end == 0 ? 0 : end < map_len ? end + 1 : map_len;
+    if (end == map_len)
+        map[end - 1] = '\0';
+    else if (end > 0)
+        end++;
     last_len = 0;
     return 0;
 }

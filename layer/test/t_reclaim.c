@@ -122,6 +122,41 @@ static int helper(int argc, char **argv)
         hold();
         return 0;
     }
+    if (strcmp(mode, "same-pid") == 0) {
+        /* Two members of the group in turn create objects and exit, the
+           second with the first one's pid (set through ns_last_pid, root
+           only): it carries on with the first one's file of entries. */
+        int none = shm_open("shmr-test-reclaim-none", O_RDONLY, 0);
+        if (none >= 0 || errno != ENOENT)
+            return 1;
+        char one[NAME_MAX];
+        snprintf(one, sizeof one, "%s-a", name);
+        pid_t first = fork();
+        if (first == 0)
+            _exit(create(one) == 0 ? 0 : 1);
+        if (wait_status(first) != 0)
+            return 1;
+        snprintf(one, sizeof one, "%s-b", name);
+        for (int tries = 0; tries < 20; tries++) {
+            FILE *f = fopen("/proc/sys/kernel/ns_last_pid", "w");
+            if (!f || fprintf(f, "%d", (int)first - 1) < 0 || fclose(f) != 0) {
+                ready("no ns_last_pid");
+                hold();
+                return 0;
+            }
+            pid_t again = fork();
+            if (again == 0)
+                _exit(getpid() == first && create(one) == 0 ? 0 : 1);
+            if (wait_status(again) == 0) {
+                ready("same");
+                hold();
+                return 0;
+            }
+        }
+        ready("the pid was taken by others");
+        hold();
+        return 0;
+    }
     if (strcmp(mode, "churn") == 0) {
         /* Creates and removes N objects, and makes one name again each
            time (ext4 gives it the inode number it had): the group's
@@ -358,6 +393,29 @@ static void lives_on(const char *mode, const char *what)
     kill_group(&g);
     touch(NULL);
     check(present(name) == 0, "%s: reclaimed once it is killed", what);
+}
+
+/* A member of a live group with the pid of one that died carries on with
+   its file of entries: what both made goes once the group is killed. */
+static void same_pid(void)
+{
+    char name[64], a[80], b[80];
+    uniq(name, sizeof name, "samepid");
+    snprintf(a, sizeof a, "%s-a", name);
+    snprintf(b, sizeof b, "%s-b", name);
+    struct group g = start1("same-pid", name);
+    if (strncmp(g.line, "ready same", 10) != 0) {
+        skip("a member with a dead member's pid carries on with its record", g.line);
+        kill_group(&g);
+        touch(NULL);
+        return;
+    }
+    check(present(a) == 1 && present(b) == 1, "two members of a group, the second with the first one's pid, "
+          "created objects and exited");
+    kill_group(&g);
+    touch(NULL);
+    check(present(a) == 0 && present(b) == 0, "... both members' objects are reclaimed once the group is killed "
+          "(first %d, second %d left)", present(a), present(b));
 }
 
 static void parallel_groups(void)
@@ -670,6 +728,7 @@ int main(int argc, char **argv)
     killed_group();
     lives_on("hold", "a running group");
     lives_on("leader", "a group whose creator exited, its leader having used the library before");
+    same_pid();
     parallel_groups();
     zombie_group();
     crash_midway();
