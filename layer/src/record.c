@@ -137,18 +137,23 @@ static int allocate(int fd, size_t from, size_t to)
     return 0;
 }
 
-/* This process's file in its group's directory, made when missing, mapped
-   at LEN bytes or more in place of the current mapping (which must be of
-   the same file). */
-static int map_own(int self, size_t len)
+/* This process's file in its group's directory (made when missing),
+   mapped at LEN bytes or more.  A forked child, or a process that joined
+   again, maps a file of its own. */
+static int own_file(int self, size_t len)
 {
+    if (kept_lost(&group))
+        join_if_lost();
+    int mine = map && own_pid == self && own_join == atomic_load(&joins);
+    if (mine && len <= map_len)
+        return 0;
     char name[24];
     *num_put(name, (unsigned long long)self) = '\0';
     int dir = kept_fd(&group, NULL);
     int fd = dir >= 0 ? sys_openat(dir, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644) : -1;
     struct stat st;
     void *m = MAP_FAILED;
-    if (fd >= 0 && sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!map || st.st_ino == own_ino)) {
+    if (fd >= 0 && sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!mine || st.st_ino == own_ino)) {
         len = (size_t)st.st_size > len ? (size_t)st.st_size : len;
         if (allocate(fd, (size_t)st.st_size, len) == 0)
             m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -158,26 +163,12 @@ static int map_own(int self, size_t len)
     if (m == MAP_FAILED)
         return -1;
     if (map)
-        munmap(map, map_len);
+        munmap(map, map_len); /* ours, smaller; or a parent's, or an earlier group's */
     map = m;
     map_len = len;
     own_ino = (unsigned long long)st.st_ino;
-    return 0;
-}
-
-/* This process's file, ready for a store.  A forked child, or a process
-   that joined again, writes a file of its own. */
-static int own_file(int self)
-{
-    if (kept_lost(&group))
-        join_if_lost();
-    if (map && own_pid == self && own_join == atomic_load(&joins))
+    if (mine)
         return 0;
-    if (map)
-        munmap(map, map_len); /* a parent's, or an earlier group's */
-    map = NULL;
-    if (map_own(self, MAP_MIN) != 0)
-        return -1;
     own_pid = self;
     own_join = atomic_load(&joins);
     /* A dead process's of the same pid: its entries stay, ours follow (a
@@ -210,18 +201,6 @@ static int parse(const char *s, struct record_entry *e)
         return 0;
     e->name = p + 1;
     return !strchr(e->name, '/') && strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0;
-}
-
-/* The file FD, whole and NUL-terminated, into *BUF; its length, or -1. */
-static long read_all(int fd, char **buf)
-{
-    struct stat st;
-    long n = -1;
-    if (sys_fstat(fd, &st) == 0 && (*buf = malloc((size_t)st.st_size + 1)) != NULL) {
-        n = syscall(SYS_pread64, fd, *buf, (size_t)st.st_size, 0);
-        (*buf)[n > 0 ? n : 0] = '\0';
-    }
-    return n;
 }
 
 /* Where NAME's last entry is kept in the table TAB of SIZE (a power of
@@ -288,7 +267,7 @@ void record_add(int fd, const struct stat *st, const char *name)
         p[n] = '\0';
         n += HEAD + 1;
         int self = pidlock_take(&lock);
-        if (own_file(self) == 0) {
+        if (own_file(self, MAP_MIN) == 0) {
             /* The name stored last, made again: the file it named then
                has lost it (this one took it), so its entry is written
                over. */
@@ -297,7 +276,7 @@ void record_add(int fd, const struct stat *st, const char *name)
                 compact();
                 /* More than half survives: room for as many again. */
                 if (end + n > map_len / 2)
-                    map_own(self, 2 * map_len);
+                    own_file(self, 2 * map_len);
             }
             if (again || end + n <= map_len) {
                 last_at = again ? last_at : end;
@@ -327,8 +306,11 @@ void record_unlinked(const char *name)
 
 int record_each(int fd, void (*fn)(void *ctx, const struct record_entry *e), void *ctx)
 {
-    char *buf = NULL;
-    long n = read_all(fd, &buf);
+    struct stat st;
+    char *buf = sys_fstat(fd, &st) == 0 ? malloc((size_t)st.st_size + 1) : NULL;
+    long n = buf ? syscall(SYS_pread64, fd, buf, (size_t)st.st_size, 0) : -1;
+    if (n >= 0)
+        buf[n] = '\0';
     struct record_entry e;
     for (char *s = buf; n > 0 && s < buf + n; s += strlen(s) + 1)
         if (parse(s, &e))
