@@ -23,6 +23,7 @@ static struct kept reg = KEPT_INIT;
 static struct kept group = KEPT_INIT; /* the group's directory, this process's LOCK_SH on it */
 static atomic_int joins;              /* successful joins: a new one needs a file of its own */
 static atomic_int join_lock;          /* joins of this process's threads */
+static atomic_int wanted;             /* a join was tried: one that failed is tried again */
 
 /* This process's file of entries, mapped, so that an entry is a store:
    all under lock. */
@@ -96,6 +97,7 @@ static int join(const struct shm_target *t)
 int record_join(const struct shm_target *t)
 {
     pidlock_take(&join_lock);
+    atomic_store(&wanted, 1);
     int made = join(t);
     pidlock_drop(&join_lock);
     return made;
@@ -251,9 +253,17 @@ static void compact(void)
 
 void record_add(int fd, const struct stat *st, const char *name)
 {
-    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
+    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0 && !atomic_load(&wanted))
         return;
     int saved = errno;
+    /* A first use that could not join (a full disk) must not leave this
+       process's objects unrecorded for good. */
+    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0) {
+        pidlock_take(&join_lock);
+        if (atomic_load(&group.fd) < 0)
+            join(shm_target());
+        pidlock_drop(&join_lock);
+    }
     struct stat own_st;
     char entry[HEAD + NAME_MAX + 1];
     size_t n = strnlen(name, NAME_MAX);

@@ -16,13 +16,13 @@ int registry_open(const struct shm_target *t)
     memcpy(path + t->len, REGISTRY_SUFFIX, sizeof REGISTRY_SUFFIX);
     int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     int fd = sys_openat(AT_FDCWD, path, flags, 0);
-    if (fd < 0 && errno == ENOENT && sys_mkdir(path, 01777) == 0) {
-        fd = sys_openat(AT_FDCWD, path, flags, 0);
-        if (fd >= 0)
+    if (fd < 0 && errno == ENOENT) {
+        int made = sys_mkdir(path, 01777) == 0;
+        if (made || errno == EEXIST) /* made by another process meanwhile */
+            fd = sys_openat(AT_FDCWD, path, flags, 0);
+        if (fd >= 0 && made)
             sys_fchmod(fd, 01777); /* mkdir applied the umask */
     }
-    if (fd < 0 && errno == ENOENT)
-        fd = sys_openat(AT_FDCWD, path, flags, 0); /* made by another process meanwhile */
     struct stat st;
     if (fd >= 0 && sys_fstat(fd, &st) == 0 && (st.st_uid == geteuid() || st.st_uid == 0)
         && (!(st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_mode & S_ISVTX)))

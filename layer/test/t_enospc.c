@@ -140,9 +140,15 @@ static void full_registry(void)
     }
     check(errno == ENOSPC, "the disk is full, and so is the registry's directory (%d entries planted, then %s)",
           planted, strerror(errno));
-    char *first[] = { "first-use", NULL };
-    pid_t user = spawn_helper(first, NULL, 1, -1);
-    check(wait_status(user) == 0, "a new group's first use on the full disk");
+    char late[64], late_path[PATH_MAX];
+    uniq(late, sizeof late, "late");
+    object_file(late_path, sizeof late_path, "", late);
+    char *first[] = { "first-use-late", late, NULL };
+    int to_user = -1, from_user = -1;
+    pid_t user = spawn_piped(first, NULL, &to_user, &from_user);
+    char line[64] = "";
+    ssize_t got = read(from_user, line, sizeof line - 1);
+    check(got > 0 && strncmp(line, "ready", 5) == 0, "a new group's first use on the full disk");
     snprintf(entry, sizeof entry, "%s/g.%d", reg, (int)user);
     check(!raw_exists(entry), "... could not record itself in the registry");
     check(!raw_exists(path), "... and reclaimed the dead group's segment all the same, within its grace");
@@ -155,6 +161,17 @@ static void full_registry(void)
         raw_unlink(entry);
     }
     raw_unlink("/tmp/fill-registry");
+    /* With room again, that process makes an object and exits: it joins
+       its group then, so the object goes with the group. */
+    int made = write(to_user, "", 1) == 1 && wait_status(user) == 0 && raw_exists(late_path);
+    close(to_user);
+    close(from_user);
+    const char *const now[] = { "SHM_REDIRECT_RECLAIM_AFTER=0", NULL };
+    char *next[] = { "first-use", NULL };
+    check(made && wait_status(spawn_helper(next, now, 1, -1)) == 0 && !raw_exists(late_path),
+          "a process whose first use found no room records what it makes once there is room: the next group "
+          "takes it");
+    raw_unlink(late_path);
 }
 
 int main(int argc, char **argv)
@@ -163,6 +180,16 @@ int main(int argc, char **argv)
         setpgid(0, 0);
         int fd = shm_open(argv[3], O_CREAT | O_EXCL | O_RDWR, 0600);
         return fd >= 0 && ftruncate(fd, 3 << 20) == 0 ? 0 : 1;
+    }
+    if (argc > 3 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "first-use-late") == 0) {
+        /* A first use, then, at a byte on stdin, an object. */
+        setpgid(0, 0);
+        if (shm_open("shmr-test-none", O_RDONLY, 0) >= 0 || errno != ENOENT)
+            return 1;
+        printf("ready\n");
+        fflush(stdout);
+        char go;
+        return read(0, &go, 1) == 1 && shm_open(argv[3], O_CREAT | O_EXCL | O_RDWR, 0600) >= 0 ? 0 : 1;
     }
     if (argc > 2 && strcmp(argv[1], "--helper") == 0 && strcmp(argv[2], "first-use") == 0) {
         setpgid(0, 0);

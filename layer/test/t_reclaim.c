@@ -122,6 +122,11 @@ static int helper(int argc, char **argv)
         hold();
         return 0;
     }
+    if (strcmp(mode, "race") == 0) {
+        /* At the byte on stdin: a first use, racing the others'. */
+        char go;
+        return read(0, &go, 1) == 1 && create(name) == 0 ? 0 : 1;
+    }
     if (strcmp(mode, "same-pid") == 0) {
         /* Two members of the group in turn create objects and exit, the
            second with the first one's pid (set through ns_last_pid, root
@@ -393,6 +398,45 @@ static void lives_on(const char *mode, const char *what)
     kill_group(&g);
     touch(NULL);
     check(present(name) == 0, "%s: reclaimed once it is killed", what);
+}
+
+/* Groups whose first uses race on a fresh directory each record what they
+   make (one that found the registry being made by another once recorded
+   nothing, and its objects stayed for good). */
+static void racing_first_uses(void)
+{
+    enum { RACERS = 6, ROUNDS = 10 };
+    char dir[PATH_MAX], shm[PATH_MAX + 8], cmd[PATH_MAX + 16], name[64], one[RACERS][80];
+    int left = 0, failed = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        snprintf(dir, sizeof dir, "/tmp/shmr-test-race-%d-%d", (int)getpid(), round);
+        snprintf(shm, sizeof shm, "%s/shm", dir);
+        mkdir(dir, 0700);
+        setenv("SHM_REDIRECT_DIR", shm, 1);
+        uniq(name, sizeof name, "race");
+        struct group g[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            snprintf(one[i], sizeof one[i], "%s-%d", name, i);
+            char *args[] = { "race", one[i], NULL };
+            g[i] = start(args, NULL, 1);
+        }
+        for (int i = 0; i < RACERS; i++)
+            failed += write(g[i].in, "", 1) != 1;
+        for (int i = 0; i < RACERS; i++) {
+            failed += wait_status(g[i].pid) != 0;
+            close(g[i].in);
+            close(g[i].out);
+        }
+        touch(NULL);
+        for (int i = 0; i < RACERS; i++)
+            left += present(one[i]) != 0;
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        if (system(cmd) != 0)
+            printf("# could not remove %s\n", dir);
+    }
+    unsetenv("SHM_REDIRECT_DIR");
+    check(failed == 0 && left == 0, "%d rounds of %d groups whose first uses race on a fresh directory: each "
+          "records what it makes, and the next group takes it all (%d objects left)", ROUNDS, RACERS, left);
 }
 
 /* A member of a live group with the pid of one that died carries on with
@@ -729,6 +773,7 @@ int main(int argc, char **argv)
     lives_on("hold", "a running group");
     lives_on("leader", "a group whose creator exited, its leader having used the library before");
     same_pid();
+    racing_first_uses();
     parallel_groups();
     zombie_group();
     crash_midway();
