@@ -103,16 +103,23 @@ int record_join(const struct shm_target *t)
     return made;
 }
 
-/* A program that closed the registry's or the group's number (dropping
-   the group's lock with it) makes this process join again, with
-   descriptors of its own. */
+/* The group's descriptor: missing after a join that failed (a full disk),
+   or lost when the program closed its number (dropping the group's lock
+   with it). */
+static int group_gone(void)
+{
+    return (atomic_load(&wanted) && atomic_load_explicit(&group.fd, memory_order_acquire) < 0) || kept_lost(&group);
+}
+
+/* Joins again, with descriptors of its own, a process whose group's or
+   registry's descriptor is gone. */
 static void join_if_lost(void)
 {
-    if (!kept_lost(&reg) && !kept_lost(&group))
+    if (!group_gone() && !kept_lost(&reg))
         return;
     int saved = errno;
     pidlock_take(&join_lock);
-    if (kept_lost(&reg) || kept_lost(&group))
+    if (group_gone() || kept_lost(&reg))
         join(shm_target());
     pidlock_drop(&join_lock);
     errno = saved;
@@ -144,7 +151,7 @@ static int allocate(int fd, size_t from, size_t to)
    again, maps a file of its own. */
 static int own_file(int self, size_t len)
 {
-    if (kept_lost(&group))
+    if (group_gone())
         join_if_lost();
     int mine = map && own_pid == self && own_join == atomic_load(&joins);
     if (mine && len <= map_len)
@@ -256,14 +263,6 @@ void record_add(int fd, const struct stat *st, const char *name)
     if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0 && !atomic_load(&wanted))
         return;
     int saved = errno;
-    /* A first use that could not join (a full disk) must not leave this
-       process's objects unrecorded for good. */
-    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0) {
-        pidlock_take(&join_lock);
-        if (atomic_load(&group.fd) < 0)
-            join(shm_target());
-        pidlock_drop(&join_lock);
-    }
     struct stat own_st;
     char entry[HEAD + NAME_MAX + 1];
     size_t n = strnlen(name, NAME_MAX);
