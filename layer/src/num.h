@@ -19,6 +19,15 @@ static inline char *num_put(char *p, unsigned long long v)
     return p;
 }
 
+/* Writes V in exactly DIGITS decimal digits at P, zero-padded (the low
+   digits only, should V need more); returns the end. */
+static inline char *num_put_width(char *p, unsigned long long v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--, v /= 10)
+        p[i] = (char)('0' + v % 10);
+    return p + digits;
+}
+
 /* Reads the decimal number at S into *V; returns the first character after
    it, or NULL when S does not start with a digit or the value overflows. */
 static inline const char *num_get(const char *s, unsigned long long *v)

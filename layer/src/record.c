@@ -192,15 +192,6 @@ static int own_file(int self, size_t len)
     return 0;
 }
 
-/* V in DIGITS decimal digits, zero-padded: an entry made again for the
-   same name has the same length, and is written over. */
-static char *num_put_padded(char *p, unsigned long long v, int digits)
-{
-    for (int i = digits - 1; i >= 0; i--, v /= 10)
-        p[i] = (char)('0' + v % 10);
-    return p + digits;
-}
-
 /* The entry at S, up to its NUL, into E: 0 when S is none (an entry cut
    by a crash, or a fragment a compaction left). */
 static int parse(const char *s, struct record_entry *e)
@@ -268,9 +259,11 @@ void record_add(int fd, const struct stat *st, const char *name)
     size_t n = strnlen(name, NAME_MAX);
     if (st || sys_fstat(fd, &own_st) == 0) {
         st = st ? st : &own_st;
-        char *p = num_put_padded(entry, (unsigned long long)st->st_ino, 20);
+        /* Fixed widths: an entry made again for the same name has the same
+           length, and is written over. */
+        char *p = num_put_width(entry, (unsigned long long)st->st_ino, 20);
         *p++ = ' ';
-        p = num_put_padded(p, record_generation(fd), 10);
+        p = num_put_width(p, record_generation(fd), 10);
         *p++ = ' ';
         memcpy(p, name, n);
         p[n] = '\0';
