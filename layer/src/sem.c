@@ -205,7 +205,7 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
         va_end(ap);
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if ((oflag & O_CREAT ? shm_dir_ensure(t) : shm_dir_known(t)) != 0)
             return SEM_FAILED;
         debug_op(t, "sem_open", name, path);
     }
@@ -219,8 +219,8 @@ SHMR_EXPORT sem_t *sem_open(const char *name, int oflag, ...)
             int flags = (oflag & ~(O_CREAT | O_ACCMODE)) | O_NOFOLLOW | O_RDWR | O_CLOEXEC;
             long long started = in_use_clock();
             int fd = sys_openat(dirfd, at, flags, 0);
-            if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
-                at = object_at(t, path, &dirfd); /* the directory was removed and made again */
+            if (fd < 0 && !reopened++ && shm_dir_stale(t, errno)) {
+                at = object_at(t, path, &dirfd); /* the directory was removed, or the number lost */
                 continue;
             }
             if (fd >= 0 && t->redirect) {

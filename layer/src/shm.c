@@ -21,7 +21,7 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
         return -1;
     }
     if (t->redirect) {
-        if (shm_dir_ensure(t) != 0)
+        if ((oflag & O_CREAT ? shm_dir_ensure(t) : shm_dir_known(t)) != 0)
             return -1;
         debug_op(t, "shm_open", name, path);
     }
@@ -32,8 +32,8 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     for (int made_room = 0, reopened = 0;;) {
         long long started = in_use_clock();
         int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
-        if (fd < 0 && errno == ENOENT && t->redirect && !reopened++ && shm_dir_gone(t)) {
-            at = object_at(t, path, &dirfd); /* the directory was removed and made again */
+        if (fd < 0 && !reopened++ && shm_dir_stale(t, errno)) {
+            at = object_at(t, path, &dirfd); /* the directory was removed, or the number lost */
             continue;
         }
         /* glibc folds "names a directory" into the invalid-name error. */

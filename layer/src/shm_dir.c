@@ -148,10 +148,18 @@ int shm_dir_ours(void)
     return kept_fd(&dir, NULL);
 }
 
-int shm_dir_gone(const struct shm_target *t)
+int shm_dir_known(const struct shm_target *t)
 {
-    int saved = errno;
+    if (__builtin_expect(atomic_load_explicit(&dir.fd, memory_order_acquire) >= 0, 1))
+        return 0;
+    return shm_dir_ensure(t);
+}
+
+int shm_dir_stale(const struct shm_target *t, int err)
+{
+    if (!t->redirect || (err != ENOENT && err != EBADF && err != ENOTDIR))
+        return 0;
     int again = !still_ours() && shm_dir_ensure(t) == 0;
-    errno = saved;
+    errno = err;
     return again;
 }

@@ -22,9 +22,19 @@
 #define SHM_DIR_FAILED (-3)
 int shm_dir_ensure(const struct shm_target *t);
 
-/* After ENOENT relative to the directory's descriptor: 1 when the
-   directory was removed and is usable again (the caller tries again). */
-int shm_dir_gone(const struct shm_target *t);
+/* For an open that creates nothing: shm_dir_ensure without the fstat
+   that checks the descriptor, a third of such an open's cost.  A number
+   the program closed or reused, or a directory removed, shows up as the
+   open's own failure (EBADF, ENOTDIR, ENOENT), after which the caller
+   asks shm_dir_stale.  Only a directory of the program's own given the
+   number, and holding a file of the very name opened, would answer
+   instead. */
+int shm_dir_known(const struct shm_target *t);
+
+/* After a call relative to the directory's descriptor failed with ERR: 1
+   when the directory was removed or the number is no longer ours, and it
+   is usable again (the caller tries again).  errno is kept. */
+int shm_dir_stale(const struct shm_target *t, int err);
 
 /* The redirect directory's descriptor once shm_dir_ensure returned 0 while
    redirecting (close-on-exec; kept for the life of the process and its

@@ -170,6 +170,92 @@ static void reused_numbers(void)
     syscall(SYS_unlinkat, AT_FDCWD, path, 0);
 }
 
+/* The library's descriptor of the directory, found through /proc/self/fd;
+   -1 when none. */
+static int library_number(void)
+{
+    char link[64], target[300];
+    for (int fd = 3; fd < 1024; fd++) {
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        long n = syscall(SYS_readlinkat, AT_FDCWD, link, target, sizeof target - 1);
+        if (n > 0 && (target[n] = '\0', strcmp(target, dir) == 0))
+            return fd;
+    }
+    return -1;
+}
+
+/* An object of each kind named NAME, made (CREATE) or read back: the
+   segment holds its name, the semaphore the value 7.  1 when they are. */
+static int kept_objects(const char *name, int create)
+{
+    char got[64] = "";
+    int value = -1;
+    int fd = shm_open(name, create ? O_CREAT | O_EXCL | O_RDWR : O_RDONLY, 0600);
+    if (fd >= 0 && create)
+        pwrite(fd, name, strlen(name), 0);
+    if (fd >= 0 && !create)
+        pread(fd, got, sizeof got - 1, 0);
+    if (fd >= 0)
+        close(fd);
+    sem_t *s = sem_open(name, create ? O_CREAT | O_EXCL : 0, 0600, 7);
+    if (s != SEM_FAILED) {
+        sem_getvalue(s, &value);
+        sem_close(s);
+    }
+    return fd >= 0 && value == 7 && (create || strcmp(got, name) == 0);
+}
+
+/* An open that creates nothing trusts the library's descriptor without
+   checking it: the program closing its number, or giving the number to a
+   file or to a directory of its own, or the directory removed and made
+   again by someone else, must show up as the open's failure and be
+   mended, never as a wrong file. */
+static void reads_through_a_lost_number(void)
+{
+    char name[64], path[400], mine[300];
+    uniq(name, sizeof name, "lost");
+    check(kept_objects(name, 1), "objects made to be opened again");
+    snprintf(mine, sizeof mine, "%s/program-dir", base);
+    syscall(SYS_mkdirat, AT_FDCWD, mine, 0700);
+    snprintf(path, sizeof path, "%s/program-file", base);
+    int file = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int theirs = (int)syscall(SYS_openat, AT_FDCWD, mine, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    const char *how[] = { "closed", "given to a file of the program's", "given to a directory of the program's" };
+    for (int i = 0; i < 3; i++) {
+        int n = library_number();
+        if (i == 0)
+            syscall(SYS_close, n);
+        else
+            syscall(SYS_dup3, i == 1 ? file : theirs, n, O_CLOEXEC);
+        check(n >= 0 && kept_objects(name, 0), "opened by name after the library's number was %s", how[i]);
+        /* Closed, the number may well be the library's again. */
+        int now = library_number();
+        check(now >= 0 && (i == 0 || now != n), "the library has a descriptor of its own again");
+    }
+    check(entries(mine) == 0, "nothing was made in the program's directory (%d entries)", entries(mine));
+    close(file);
+    close(theirs);
+    raw_unlink(path);
+    syscall(SYS_unlinkat, AT_FDCWD, mine, AT_REMOVEDIR);
+
+    /* Removed, then made again by another process with the same name in it
+       (raw: as glibc with a real /dev/shm would see it). */
+    rm_rf(dir);
+    syscall(SYS_mkdirat, AT_FDCWD, dir, 01777);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    pwrite(fd, "again", 5, 0);
+    close(fd);
+    char got[8] = "";
+    fd = shm_open(name, O_RDONLY, 0);
+    if (fd >= 0) {
+        pread(fd, got, sizeof got - 1, 0);
+        close(fd);
+    }
+    check(strcmp(got, "again") == 0, "after the directory was removed and made again, the new one's object is opened");
+    shm_unlink(name);
+}
+
 /* rm -rf of the directory between two uses, then of /tmp's content. */
 static void removed_between_uses(void)
 {
@@ -197,6 +283,7 @@ static void removed_between_uses(void)
         close(vfd);
     unlink(vpath);
 
+    reads_through_a_lost_number();
     reused_numbers();
 }
 
