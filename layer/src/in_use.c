@@ -33,9 +33,7 @@ int in_use_opened(int fd, int dirfd, const char *at, int follow, long long start
     if (st->st_nlink == 0)
         return 0;
     /* Several names: a reclaim may have unlinked ours alone. */
-    struct stat named;
-    return sys_fstatat(dirfd, at, &named, follow ? 0 : AT_SYMLINK_NOFOLLOW) == 0 && named.st_ino == st->st_ino
-        && named.st_dev == st->st_dev;
+    return sys_names(dirfd, at, follow ? 0 : AT_SYMLINK_NOFOLLOW, st);
 }
 
 /* fs.lease-break-time 0 revokes a lease at the first open that breaks it,

@@ -54,33 +54,6 @@ static long long now_s(void)
     return ts.tv_sec;
 }
 
-static void say(const struct shm_target *t, const char *what, const char *name, const char *why)
-{
-    if (!t->debug)
-        return;
-    char line[PATH_MAX + NAME_MAX + 64];
-    size_t n = strlen(what);
-    memcpy(line, what, n);
-    memcpy(line + n, t->dir, t->len);
-    n += t->len;
-    if (name) {
-        line[n++] = '/';
-        size_t m = strnlen(name, NAME_MAX);
-        memcpy(line + n, name, m);
-        n += m;
-    }
-    line[n] = '\0';
-    warn_line("reclaim: ", line, why);
-}
-
-/* NAME in DIRFD still names the file of ST. */
-static int still_named(int dirfd, const char *name, const struct stat *st)
-{
-    struct stat now;
-    return sys_fstatat(dirfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_ino == st->st_ino
-        && now.st_dev == st->st_dev;
-}
-
 /* What became of an object the reclaim looked at. */
 enum fate { KEPT, GONE /* no longer that file */, REMOVED };
 
@@ -90,7 +63,7 @@ static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const st
 {
     if (!gate_close(p->regfd))
         return KEPT;
-    int done = still_named(dirfd, name, st) && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
+    int done = sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, st) && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
     gate_open(p->regfd);
     return done ? REMOVED : KEPT;
 }
@@ -107,7 +80,7 @@ static enum fate remove_file(struct pass *p, int dirfd, const char *name, const 
     enum fate gone = fd < 0 && errno == ENOENT ? GONE : KEPT;
     struct stat held;
     if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen))
-        gone = in_use_claim(fd) && still_named(dirfd, name, &held) && in_use_still_claimed(fd)
+        gone = in_use_claim(fd) && sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, &held) && in_use_still_claimed(fd)
                 && sys_unlinkat(dirfd, name) == 0
             ? REMOVED
             : KEPT;
@@ -156,8 +129,8 @@ static int remove_one(struct pass *p, int dirfd, const char *name, unsigned long
         f = unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
     if (f == REMOVED) {
         p->removed++;
-        if (depth == 0)
-            say(p->t, "removed ", name, ": its process group is dead and nobody has it open or mapped");
+        if (depth == 0 && p->t->debug)
+            warn_line("reclaim: removed ", name, ": its process group is dead and nobody has it open or mapped");
     }
     return f != KEPT;
 }
@@ -213,7 +186,7 @@ static void reclaim_record(struct pass *p, int fd, const char *name, const struc
 {
     p->kept = 0;
     p->groupfd = fd;
-    if (dirscan(fd, record_file, p) == 0 && p->kept == 0 && still_named(p->regfd, name, st))
+    if (dirscan(fd, record_file, p) == 0 && p->kept == 0 && sys_names(p->regfd, name, AT_SYMLINK_NOFOLLOW, st))
         syscall(SYS_unlinkat, p->regfd, name, AT_REMOVEDIR);
 }
 
@@ -237,7 +210,7 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
     if (fd < 0)
         return 0;
     if (sys_fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) == 0
-        && still_named(p->regfd, name, &st)) {
+        && sys_names(p->regfd, name, AT_SYMLINK_NOFOLLOW, &st)) {
         int now = !live || p->t->reclaim_after == 0 || p->short_of_space;
         if (live) {
             /* Dead: renamed so that no process of a new group of that
@@ -283,7 +256,8 @@ static int pass(const struct shm_target *t, int dirfd, int force, const char *wh
     p.regfd = sys_openat(regfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (p.regfd < 0)
         return 0;
-    say(t, "checking ", NULL, p.short_of_space ? ": short of space" : why);
+    if (t->debug)
+        warn_line("reclaim: checking ", t->dir, p.short_of_space ? ": short of space" : why);
     dirscan(p.regfd, registry_entry, &p);
     close(p.regfd);
     atomic_store(&next_due, p.next);

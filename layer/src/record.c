@@ -46,24 +46,16 @@ unsigned long long record_generation(int fd)
    LOCK_EX); 0: retired meanwhile; -1 with errno. */
 static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
 {
-    if (sys_flock(fd, LOCK_SH) != 0)
+    if (sys_flock(fd, LOCK_SH) != 0 || sys_fstat(fd, st) != 0)
         return -1;
-    struct stat named;
-    if (sys_fstat(fd, st) != 0)
-        return -1;
-    return sys_fstatat(regfd, name, &named, AT_SYMLINK_NOFOLLOW) == 0 && named.st_ino == st->st_ino
-        && named.st_dev == st->st_dev;
+    return sys_names(regfd, name, AT_SYMLINK_NOFOLLOW, st);
 }
 
 static int join(const struct shm_target *t)
 {
     long pgid = syscall(SYS_getpgid, 0);
-    int regfd = pgid > 0 ? registry_open(t) : -1;
     struct stat st;
-    if (regfd >= 0 && sys_fstat(regfd, &st) != 0) {
-        close(regfd);
-        regfd = -1;
-    }
+    int regfd = pgid > 0 ? registry_open(t, &st) : -1;
     if (regfd < 0)
         return -1;
     /* Kept even when no record can be made (a full disk): the reclaim

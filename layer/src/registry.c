@@ -9,7 +9,7 @@
 
 static atomic_int warned;
 
-int registry_open(const struct shm_target *t)
+int registry_open(const struct shm_target *t, struct stat *st)
 {
     char path[PATH_MAX];
     memcpy(path, t->dir, t->len);
@@ -23,9 +23,8 @@ int registry_open(const struct shm_target *t)
         if (fd >= 0 && made)
             sys_fchmod(fd, 01777); /* mkdir applied the umask */
     }
-    struct stat st;
-    if (fd >= 0 && sys_fstat(fd, &st) == 0 && (st.st_uid == geteuid() || st.st_uid == 0)
-        && (!(st.st_mode & (S_IWGRP | S_IWOTH)) || (st.st_mode & S_ISVTX)))
+    if (fd >= 0 && sys_fstat(fd, st) == 0 && (st->st_uid == geteuid() || st->st_uid == 0)
+        && (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX)))
         return fd;
     if (fd >= 0)
         close(fd);

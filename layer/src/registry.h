@@ -3,6 +3,8 @@
 
 #include "target.h"
 
+#include <sys/stat.h>
+
 /* "<dir>.reclaim", beside the redirect directory (so that listing the
    virtual /dev/shm shows only objects): one record per process group
    (record.h), "g.<pgid>" while the group may live, "d.<due>.<pgid>.<inode>"
@@ -14,7 +16,8 @@
 
 /* The registry, made when missing (mode 01777, like the directory), opened
    without following symlinks, when it is a directory nobody but this user
-   (or root) can tamper with; else -1, said once on stderr. */
-int registry_open(const struct shm_target *t);
+   (or root) can tamper with, its stat in ST; else -1, said once on
+   stderr. */
+int registry_open(const struct shm_target *t, struct stat *st);
 
 #endif

@@ -59,6 +59,13 @@ static inline int sys_fstat(int fd, struct stat *st)
     return (int)syscall(SYS_fstat, fd, st);
 }
 
+/* NAME in DIRFD (FLAGS as fstatat's) still names the file ST describes. */
+static inline int sys_names(int dirfd, const char *name, int flags, const struct stat *st)
+{
+    struct stat now;
+    return sys_fstatat(dirfd, name, &now, flags) == 0 && now.st_ino == st->st_ino && now.st_dev == st->st_dev;
+}
+
 /* flock, waiting through signals (a blocking lock is interrupted by any
    handler's signal). */
 static inline int sys_flock(int fd, int op)
