@@ -159,7 +159,9 @@ int shm_dir_stale(const struct shm_target *t, int err)
 {
     if (!t->redirect || (err != ENOENT && err != EBADF && err != ENOTDIR))
         return 0;
-    int again = !still_ours() && shm_dir_ensure(t) == 0;
-    errno = err;
-    return again;
+    if (still_ours()) {
+        errno = err;
+        return 0;
+    }
+    return shm_dir_ensure(t) == 0; /* or fails with why the directory cannot be used */
 }

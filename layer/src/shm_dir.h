@@ -33,7 +33,8 @@ int shm_dir_known(const struct shm_target *t);
 
 /* After a call relative to the directory's descriptor failed with ERR: 1
    when the directory was removed or the number is no longer ours, and it
-   is usable again (the caller tries again).  errno is kept. */
+   is usable again (the caller tries again); else 0, with errno ERR, or
+   shm_dir_ensure's when the directory can no longer be used. */
 int shm_dir_stale(const struct shm_target *t, int err);
 
 /* The redirect directory's descriptor once shm_dir_ensure returned 0 while

@@ -254,6 +254,20 @@ static void reads_through_a_lost_number(void)
     }
     check(strcmp(got, "again") == 0, "after the directory was removed and made again, the new one's object is opened");
     shm_unlink(name);
+
+    /* Removed, then its path made a symlink: the open says the refusal
+       (ELOOP), not the removed directory's ENOENT. */
+    pid_t child = fork();
+    if (child == 0) {
+        rm_rf(dir);
+        syscall(SYS_symlinkat, base, AT_FDCWD, dir);
+        errno = 0;
+        int first = shm_open(name, O_RDONLY, 0) < 0 && errno == ELOOP;
+        errno = 0;
+        _exit(first && shm_open(name, O_RDONLY, 0) < 0 && errno == ELOOP ? 0 : 1);
+    }
+    check(wait_status(child) == 0, "after the directory was removed and its path made a symlink, opens fail with ELOOP");
+    raw_unlink(dir);
 }
 
 /* rm -rf of the directory between two uses, then of /tmp's content. */
