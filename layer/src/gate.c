@@ -24,24 +24,18 @@ void gate_enter(void)
         users = 0;
     }
     int fd = kept_fd(&gate, NULL);
-    int relock = 0;
-    if (fd < 0) {
+    int fresh = fd < 0;
+    if (fresh) {
         /* Never opened, or the program closed or reused our number: that
            number is forgotten, and threads inside the gate lost their
            LOCK_SH with it, so the new description takes it for them. */
         kept_drop(&gate);
-        int reg = record_registry();
         struct stat st;
-        fd = reg >= 0 ? sys_openat(reg, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
-        if (fd >= 0 && sys_fstat(fd, &st) == 0)
+        fd = record_registry(&st);
+        if (fd >= 0)
             kept_set(&gate, fd, &st);
-        else if (fd >= 0) {
-            close(fd);
-            fd = -1;
-        }
-        relock = users > 0;
     }
-    if ((users++ == 0 || relock) && fd >= 0)
+    if ((users++ == 0 || fresh) && fd >= 0)
         sys_flock(fd, LOCK_SH);
     pidlock_drop(&lock);
     errno = saved;

@@ -41,18 +41,16 @@ int in_use_opened(int fd, int dirfd, const char *at, int follow, long long start
 static int leases_wait(void)
 {
     static atomic_int known; /* 1 wait, 2 do not */
-    int k = atomic_load(&known);
-    if (k)
-        return k == 1;
-    char c = '4';
-    int fd = sys_openat(AT_FDCWD, "/proc/sys/fs/lease-break-time", O_RDONLY | O_CLOEXEC, 0);
-    if (fd >= 0) {
-        if (syscall(SYS_read, fd, &c, 1) != 1)
-            c = '4';
-        close(fd);
+    if (!atomic_load(&known)) {
+        char c = '4'; /* unreadable: the kernel's default, 45 */
+        int fd = sys_openat(AT_FDCWD, "/proc/sys/fs/lease-break-time", O_RDONLY | O_CLOEXEC, 0);
+        if (fd >= 0) {
+            syscall(SYS_read, fd, &c, 1);
+            close(fd);
+        }
+        atomic_store(&known, c == '0' ? 2 : 1);
     }
-    atomic_store(&known, c == '0' ? 2 : 1); /* unreadable: the kernel's default, 45 */
-    return c != '0';
+    return atomic_load(&known) == 1;
 }
 
 /* Said once per process: without leases the reclaim keeps everything, and

@@ -2,20 +2,12 @@
    but /dev/shm empties at reboot, while Lambda keeps /tmp when it kills a
    runtime (timeout, crash) and starts a new one.  The rule (docs/library.md):
    an object is removed only while nobody has it open or mapped (in_use.h:
-   the reclaimer holds a lease on the very file it unlinks), only when the group
-   that made it is dead (record.h), and only once that group has been seen
-   dead for SHM_REDIRECT_RECLAIM_AFTER seconds, or at once when the file
-   system is short of space.
-
-   A reclaim runs at a new group's first use, at a creation once a grace has
-   run out, and after ENOSPC.  It lists the registry: a live group's record
-   cannot be locked exclusively; a dead one's is retired, renamed
-   "d.<due>.<pgid>.<inode>"; a retired one that is due is read, and each of
-   its names that still names the recorded file goes if nobody else has
-   that file open.  The record goes once nothing of it is left.  A
-   reclaimer killed at any point holds nothing: its locks and leases die
-   with it, and whatever it had not removed is still recorded for the next
-   one. */
+   the reclaimer holds a lease on the very file it unlinks), only when the
+   group that made it is dead (record.h), and only once that group has been
+   seen dead for SHM_REDIRECT_RECLAIM_AFTER seconds, or at once when the
+   file system is short of space.  A reclaimer killed at any point holds
+   nothing: its locks and leases die with it, and whatever it had not
+   removed is still recorded for the next one. */
 
 #include "reclaim.h"
 
@@ -47,13 +39,6 @@ struct pass {
     long long next;
 };
 
-static long long now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec;
-}
-
 /* What became of an object the reclaim looked at. */
 enum fate { KEPT, GONE /* no longer that file */, REMOVED };
 
@@ -63,51 +48,41 @@ static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const st
 {
     if (!gate_close(p->regfd))
         return KEPT;
-    int done = sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, st) && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
+    int done = sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, st)
+        && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
     gate_open(p->regfd);
     return done ? REMOVED : KEPT;
 }
 
-/* The regular file ST, NAME in DIRFD (GEN, unless 0), when nobody else has
-   it open.  All under the gate: no other reclaimer opens it meanwhile (its
-   open would break our lease). */
-static enum fate remove_file(struct pass *p, int dirfd, const char *name, const struct stat *st,
-                             unsigned long long gen)
-{
-    if (!gate_close(p->regfd))
-        return KEPT;
-    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
-    enum fate gone = fd < 0 && errno == ENOENT ? GONE : KEPT;
-    struct stat held;
-    if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen))
-        gone = in_use_claim(fd) && sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, &held) && in_use_still_claimed(fd)
-                && sys_unlinkat(dirfd, name) == 0
-            ? REMOVED
-            : KEPT;
-    else if (fd >= 0)
-        gone = GONE;
-    gate_open(p->regfd);
-    if (fd >= 0)
-        close(fd); /* lets go of the lease: openers that waited find no link */
-    return gone;
-}
-
 static int remove_tree(struct pass *p, int dfd, int depth);
 
-/* The directory ST, NAME in DIRFD (GEN, unless 0): everything unused in
-   it, then itself once empty. */
-static enum fate remove_dir(struct pass *p, int dirfd, const char *name, const struct stat *st,
-                            unsigned long long gen, int depth)
+/* The regular file or directory ST, NAME in DIRFD (GEN, unless 0).  A file
+   goes when nobody else has it open, all under the gate: no other
+   reclaimer opens it meanwhile (its open would break our lease).  A
+   directory goes once everything in it went. */
+static enum fate remove_held(struct pass *p, int dirfd, const char *name, const struct stat *st,
+                             unsigned long long gen, int depth)
 {
-    int fd = sys_openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (fd < 0)
-        return errno == ENOENT ? GONE : KEPT;
+    int dir = S_ISDIR(st->st_mode);
+    if (!dir && !gate_close(p->regfd))
+        return KEPT;
+    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0), 0);
+    enum fate f = fd >= 0 || errno == ENOENT ? GONE : KEPT;
     struct stat held;
-    enum fate gone = GONE;
-    if (sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen))
-        gone = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) ? unlink_if(p, dirfd, name, &held, 1) : KEPT;
-    close(fd);
-    return gone;
+    if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen)) {
+        if (dir)
+            f = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) ? unlink_if(p, dirfd, name, &held, 1) : KEPT;
+        else
+            f = in_use_claim(fd) && sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, &held) && in_use_still_claimed(fd)
+                    && sys_unlinkat(dirfd, name) == 0
+                ? REMOVED
+                : KEPT;
+    }
+    if (!dir)
+        gate_open(p->regfd);
+    if (fd >= 0)
+        close(fd); /* lets go of the lease: openers that waited find no link */
+    return f;
 }
 
 /* NAME in DIRFD, when it is the file INO (GEN, unless 0) and unused: 1
@@ -121,10 +96,8 @@ static int remove_one(struct pass *p, int dirfd, const char *name, unsigned long
     if (ino && st.st_ino != ino)
         return 1;
     enum fate f = KEPT;
-    if (S_ISREG(st.st_mode))
-        f = remove_file(p, dirfd, name, &st, gen);
-    else if (S_ISDIR(st.st_mode))
-        f = remove_dir(p, dirfd, name, &st, gen, depth);
+    if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
+        f = remove_held(p, dirfd, name, &st, gen, depth);
     else if (depth > 0)
         f = unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
     if (f == REMOVED) {
@@ -180,16 +153,6 @@ static int record_file(void *ctx, const char *name, unsigned char type)
     return 0;
 }
 
-/* The dead group's directory NAME, open as FD with LOCK_EX: its objects,
-   then itself once nothing of it is left. */
-static void reclaim_record(struct pass *p, int fd, const char *name, const struct stat *st)
-{
-    p->kept = 0;
-    p->groupfd = fd;
-    if (dirscan(fd, record_file, p) == 0 && p->kept == 0 && sys_names(p->regfd, name, AT_SYMLINK_NOFOLLOW, st))
-        syscall(SYS_unlinkat, p->regfd, name, AT_REMOVEDIR);
-}
-
 static int registry_entry(void *ctx, const char *name, unsigned char type)
 {
     struct pass *p = ctx;
@@ -232,8 +195,12 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
                 now = 0; /* judged again next time */
             } /* on a full disk (no room for the new name): at once, under the old */
         }
-        if (now)
-            reclaim_record(p, fd, name, &st);
+        if (now) { /* its objects, then itself once nothing of it is left */
+            p->kept = 0;
+            p->groupfd = fd;
+            if (dirscan(fd, record_file, p) == 0 && p->kept == 0 && sys_names(p->regfd, name, AT_SYMLINK_NOFOLLOW, &st))
+                syscall(SYS_unlinkat, p->regfd, name, AT_REMOVEDIR);
+        }
     }
     close(fd);
     return 0;
@@ -246,22 +213,22 @@ static int short_of_space(int dirfd)
     return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / 8;
 }
 
+/* 1 when it removed something.  Nothing before record_join opened the
+   registry: never without the redirect and the reclaim.  errno is kept. */
 static int pass(const struct shm_target *t, int dirfd, int force, const char *why)
 {
-    int regfd = record_registry();
-    if (regfd < 0 || dirfd < 0)
-        return 0;
-    struct pass p = { t, dirfd, -1, -1, now_s(), force || short_of_space(dirfd), 0, 0, 0 };
-    /* A description of its own: a listing moves its offset. */
-    p.regfd = sys_openat(regfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-    if (p.regfd < 0)
-        return 0;
-    if (t->debug)
-        warn_line("reclaim: checking ", t->dir, p.short_of_space ? ": short of space" : why);
-    dirscan(p.regfd, registry_entry, &p);
-    close(p.regfd);
-    atomic_store(&next_due, p.next);
-    return p.removed;
+    int saved = errno;
+    struct pass p = { t, dirfd, dirfd >= 0 ? record_registry(NULL) : -1, -1, time(NULL), 0, 0, 0, 0 };
+    if (p.regfd >= 0) {
+        p.short_of_space = force || short_of_space(dirfd);
+        if (t->debug)
+            warn_line("reclaim: checking ", t->dir, p.short_of_space ? ": short of space" : why);
+        dirscan(p.regfd, registry_entry, &p);
+        close(p.regfd);
+        atomic_store(&next_due, p.next);
+    }
+    errno = saved;
+    return p.removed > 0;
 }
 
 void reclaim_on_first_use(const struct shm_target *t, int dirfd)
@@ -271,7 +238,7 @@ void reclaim_on_first_use(const struct shm_target *t, int dirfd)
     int saved = errno;
     int made = record_join(t);
     /* No record on a full disk: the reclaim is what makes room. */
-    if (made == 1 || (made < 0 && (errno == ENOSPC || errno == EDQUOT) && record_registry() >= 0))
+    if (made == 1 || (made < 0 && (errno == ENOSPC || errno == EDQUOT)))
         pass(t, dirfd, made < 0, ": the first use of a new process group");
     errno = saved;
 }
@@ -279,20 +246,13 @@ void reclaim_on_first_use(const struct shm_target *t, int dirfd)
 void reclaim_if_due(const struct shm_target *t)
 {
     long long due = atomic_load_explicit(&next_due, memory_order_relaxed);
-    if (!due || !t->reclaim || now_s() < due)
+    if (!due || !t->reclaim || time(NULL) < due)
         return;
-    int saved = errno;
     atomic_store(&next_due, 0);
     pass(t, shm_dir_ours(), 0, ": a dead group's grace has run out");
-    errno = saved;
 }
 
 int reclaim_for_space(const struct shm_target *t)
 {
-    if (!t->redirect || !t->reclaim)
-        return 0;
-    int saved = errno;
-    int removed = pass(t, shm_dir_ours(), 1, "");
-    errno = saved;
-    return removed > 0;
+    return pass(t, shm_dir_ours(), 1, "");
 }

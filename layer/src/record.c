@@ -1,9 +1,9 @@
 #include "record.h"
 
+#include "debug.h"
 #include "kept.h"
 #include "num.h"
 #include "pidlock.h"
-#include "registry.h"
 #include "shm_dir.h"
 #include "sys.h"
 
@@ -36,19 +36,38 @@ static size_t map_len, end, last_at, last_len; /* the entry stored last */
 unsigned long long record_generation(int fd)
 {
     unsigned int gen = 0;
-    if (syscall(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) != 0)
-        gen = 0;
-    return gen;
+    return syscall(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) == 0 ? gen : 0;
 }
 
-/* The group's lock on its directory FD, NAME in REGFD; fills ST.  1:
-   held, and NAME still names it (a reclaimer retires a group only under
-   LOCK_EX); 0: retired meanwhile; -1 with errno. */
-static int anchor_lock(int fd, int regfd, const char *name, struct stat *st)
+/* The registry, made when missing (mode 01777, like the directory), opened
+   without following symlinks, when nobody but this user (or root) can
+   tamper with it, its stat in ST; else -1, said once on stderr. */
+static int registry_open(const struct shm_target *t, struct stat *st)
 {
-    if (sys_flock(fd, LOCK_SH) != 0 || sys_fstat(fd, st) != 0)
-        return -1;
-    return sys_names(regfd, name, AT_SYMLINK_NOFOLLOW, st);
+    static atomic_int warned;
+    char path[PATH_MAX];
+    memcpy(path, t->dir, t->len);
+    memcpy(path + t->len, ".reclaim", sizeof ".reclaim");
+    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = sys_openat(AT_FDCWD, path, flags, 0);
+    if (fd < 0 && errno == ENOENT) {
+        int made = sys_mkdir(path, 01777) == 0;
+        if (made || errno == EEXIST) /* made by another process meanwhile */
+            fd = sys_openat(AT_FDCWD, path, flags, 0);
+        if (fd >= 0 && made)
+            sys_fchmod(fd, 01777); /* mkdir applied the umask */
+    }
+    if (fd >= 0 && sys_fstat(fd, st) == 0 && !shm_dir_untrusted(st))
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    else if (errno != ELOOP && errno != ENOTDIR)
+        return -1; /* a full disk, no memory, ...: tried again next time */
+    if (!atomic_exchange(&warned, 1))
+        warn_line("reclaim: ", path,
+                  " is not a directory of this user's (remove it, or set SHM_REDIRECT_DIR to a directory of yours): "
+                  "nothing is reclaimed, and the objects of killed runtimes will fill the disk");
+    return -1;
 }
 
 static int join(const struct shm_target *t)
@@ -71,7 +90,11 @@ static int join(const struct shm_target *t)
         int fd = sys_openat(regfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
         if (fd < 0 && errno == ENOENT)
             continue; /* retired meanwhile */
-        int held = fd >= 0 ? anchor_lock(fd, regfd, name, &st) : -1;
+        /* 1: locked, and NAME still names it (a reclaimer retires a group
+           only under LOCK_EX); 0: retired meanwhile. */
+        int held = fd < 0 || sys_flock(fd, LOCK_SH) != 0 || sys_fstat(fd, &st) != 0
+            ? -1
+            : sys_names(regfd, name, AT_SYMLINK_NOFOLLOW, &st);
         if (held == 1) {
             kept_drop(&group);
             kept_set(&group, fd, &st);
@@ -117,25 +140,11 @@ static void join_if_lost(void)
     errno = saved;
 }
 
-int record_registry(void)
+int record_registry(struct stat *st)
 {
     join_if_lost();
-    return kept_fd(&reg, NULL);
-}
-
-/* Blocks for FROM..TO of FD, so that a store never meets a full disk
-   (SIGBUS): fallocate, or zeros written where it is not supported. */
-static int allocate(int fd, size_t from, size_t to)
-{
-    static const char zeros[4096];
-    if (to <= from || syscall(SYS_fallocate, fd, 0, (off_t)from, (off_t)(to - from)) == 0)
-        return 0;
-    if (errno != EOPNOTSUPP)
-        return -1;
-    for (long n; from < to; from += (size_t)n)
-        if ((n = syscall(SYS_pwrite64, fd, zeros, to - from < sizeof zeros ? to - from : sizeof zeros, from)) <= 0)
-            return -1;
-    return 0;
+    int fd = kept_fd(&reg, st);
+    return fd >= 0 ? sys_openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) : -1;
 }
 
 /* This process's file in its group's directory (made when missing),
@@ -156,7 +165,9 @@ static int own_file(int self, size_t len)
     void *m = MAP_FAILED;
     if (fd >= 0 && sys_fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (!mine || st.st_ino == own_ino)) {
         len = (size_t)st.st_size > len ? (size_t)st.st_size : len;
-        if (allocate(fd, (size_t)st.st_size, len) == 0)
+        /* Blocks first, so that a store never meets a full disk (SIGBUS);
+           glibc writes them where fallocate is not supported. */
+        if (len == (size_t)st.st_size || posix_fallocate(fd, st.st_size, (off_t)len - st.st_size) == 0)
             m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     }
     if (fd >= 0)

@@ -6,27 +6,32 @@
 #include <sys/stat.h>
 
 /* What a process group made in the redirect directory, so that the reclaim
-   looks at a dead group's own objects, never at the whole directory.  One
-   directory per group in the registry (registry.h), "g.<pgid>": every
-   process of the group that uses the library holds LOCK_SH on it for its
-   life (inherited by fork; close-on-exec, and taken again by an exec'd
-   program at its first use), so the group is dead once LOCK_EX|LOCK_NB on
-   it succeeds.  In it, each process that makes something keeps a file of
-   its own, named by its pid and mapped: an entry "<inode> <generation>
-   <name>\0" (the numbers zero-padded) per object or top-level
-   path-call file or directory, stored as it makes them.  One writer per
-   file needs no lock, and a store no system call.  Each file is bounded:
-   when full, its process keeps only the last entry of each name, and only
-   while the name still names its file, and doubles it only when more than
-   half survives. */
+   looks at a dead group's own objects, never at the whole directory.  The
+   registry, "<dir>.reclaim" (beside the directory, so that listing the
+   virtual /dev/shm shows only objects), holds a directory per group:
+   "g.<pgid>" while the group may live, "d.<due>.<pgid>.<inode>" once a
+   reclaim found it dead.  Every process of the group that uses the library
+   holds LOCK_SH on it for its life (inherited by fork; close-on-exec, and
+   taken again by an exec'd program at its first use), so the group is dead
+   once LOCK_EX|LOCK_NB on it succeeds.  In it, each process that makes
+   something keeps a file of its own, named by its pid and mapped: an entry
+   "<inode> <generation> <name>\0" (the numbers zero-padded) per object or
+   top-level path-call file or directory.  One writer per file needs no
+   lock, and a store no system call.  When full, a file keeps only the last
+   entry of each name, while the name still names its file, and doubles
+   only when more than half survives.  Everything in the registry is
+   reached with openat and O_NOFOLLOW: a planted symlink is never
+   followed. */
 
 /* At a process's first use: takes its group's record, making it when
    missing.  1: made (a new group, which reclaims); 0: taken; -1 with
    errno. */
 int record_join(const struct shm_target *t);
 
-/* The registry, open, once record_join succeeded; else -1. */
-int record_registry(void);
+/* A description of the registry of the caller's own (a listing moves its
+   offset, a lock is its own), its stat in ST unless NULL, once record_join
+   opened the registry; else -1. */
+int record_registry(struct stat *st);
 
 /* Adds FD's file (its stat ST, or NULL), named LEAF in the redirect
    directory, to the group's record (nothing before record_join).  errno

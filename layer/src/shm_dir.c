@@ -10,10 +10,9 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* Why a directory that exists is not trusted, or NULL.  The rule mirrors
-   what makes /dev/shm safe to share: nobody but us (or root) can remove,
-   replace or plant entries in it. */
-static const char *untrusted(const struct stat *st)
+/* The rule mirrors what makes /dev/shm safe to share: nobody but us (or
+   root) can remove, replace or plant entries in it. */
+const char *shm_dir_untrusted(const struct stat *st)
 {
     if (st->st_uid != geteuid() && st->st_uid != 0)
         return ": owned by another user (set SHM_REDIRECT_DIR to a directory of yours)";
@@ -88,7 +87,7 @@ static int reopen(const struct shm_target *t, int *opened)
         return SHM_DIR_FAILED;
     }
     const char *why = NULL;
-    if (sys_fstat(fd, &st) != 0 || (why = untrusted(&st))) {
+    if (sys_fstat(fd, &st) != 0 || (why = shm_dir_untrusted(&st))) {
         int err = errno;
         close(fd);
         if (!why) {

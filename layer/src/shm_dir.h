@@ -3,6 +3,8 @@
 
 #include "settings.h"
 
+#include <sys/stat.h>
+
 /* Makes the redirect directory ready for a call that needs it: on first
    use, and again whenever it was removed (rm -rf of it or of /tmp's
    content) or the program closed or reused its descriptor's number (one
@@ -47,5 +49,9 @@ int shm_dir_fd(void);
 /* shm_dir_fd while the number still names that directory, else -1: for
    the reclaim and the record, which act on what they find there. */
 int shm_dir_ours(void);
+
+/* Why the directory ST is not to be trusted (another user's, or writable
+   by others without the sticky bit), or NULL: also the registry's rule. */
+const char *shm_dir_untrusted(const struct stat *st);
 
 #endif
