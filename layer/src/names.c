@@ -67,7 +67,7 @@ int object_unlink(const char *op, const char *name, int sem)
     if (t->redirect) {
         gate_leave();
         if (rc == 0)
-            record_unlinked(at);
+            record_forget(at, 0);
     }
     if (rc < 0 && errno == EPERM)
         errno = EACCES;

@@ -63,9 +63,11 @@ static inline void *next_untouched(_Atomic(void *) *slot, const char *path)
     PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),     \
                    if (shm_is_root(path, p)) return on_root;, )
 
-/* Like PATH_CALL, running AFTER once the call is made (path_track.h). */
-#define PATH_CALL_THEN(ret, fail, name, params, args, after)                  \
-    PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail), , after)
+/* Like PATH_CALL, for a call that makes what it names, returning 0 when
+   it did (path_track.h). */
+#define PATH_CALL_MAKING(ret, fail, name, params, args)                       \
+    PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),     \
+                   if (p != path) path_making(p);, if (p != path) path_made(p, r == 0);)
 
 /* For symbols every supported glibc has: ENOSYS should one be missing. */
 #define PATH_CALL(ret, fail, name, params, args) PATH_CALL_OR(ret, fail, name, params, args, (errno = ENOSYS, fail))

@@ -42,6 +42,8 @@ static __attribute__((noinline, cold)) int open_rewrite(_Atomic(void *) *slot, c
         errno = ENOSYS;
         return -1;
     }
+    if ((flags & O_CREAT) && p != path)
+        path_making(p);
     for (;;) {
         long long started = in_use_clock();
         int fd = at ? ((openat_fn *)next)(dirfd, p, flags, mode) : ((open_fn *)next)(p, flags, mode);
@@ -106,7 +108,8 @@ SHMR_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
    the open waited, the call is made again. */
 #define REOPENING_CALL(ret, fail, name, params, args, fd, flags, close_it)                      \
     PATH_CALL_WITH(ret, fail, name, params, args, (errno = ENOSYS, fail),                       \
-                   long long started = in_use_clock();,                                         \
+                   long long started = in_use_clock();                                          \
+                   if (((flags) & O_CREAT) && p != path) path_making(p);,                       \
                    while (p != path && !path_opened(p, fd, flags, started)) {                   \
                        close_it;                                                                \
                        started = in_use_clock();                                                \

@@ -29,9 +29,8 @@ PATH_CALL_WITH(int, -1, unlink, (const char *path), (p), (errno = ENOSYS, -1), i
 PATH_CALL(int, -1, access, (const char *path, int mode), (p, mode))
 PATH_CALL(int, -1, faccessat, (int dirfd, const char *path, int mode, int flags),
           (dirfd, p, mode, flags))
-PATH_CALL_THEN(int, -1, mkdir, (const char *path, mode_t mode), (p, mode), if (r == 0 && p != path) path_made(p);)
-PATH_CALL_THEN(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, p, mode),
-               if (r == 0 && p != path) path_made(p);)
+PATH_CALL_MAKING(int, -1, mkdir, (const char *path, mode_t mode), (p, mode))
+PATH_CALL_MAKING(int, -1, mkdirat, (int dirfd, const char *path, mode_t mode), (dirfd, p, mode))
 
 /* Python's shutil.copy chmods its destination; os.chown, os.truncate,
    os.utime and coreutils' chmod/truncate/touch -d/realpath/readlink -f

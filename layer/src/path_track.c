@@ -10,7 +10,8 @@
 #include <stdatomic.h>
 #include <string.h>
 
-/* The top-level entry of P below the redirect directory into LEAF, or 0. */
+/* The top-level entry of P below the redirect directory into LEAF: 2
+   when P names that entry itself, 1 when something below it, else 0. */
 static int top_entry(const char *p, char leaf[NAME_MAX + 1])
 {
     const struct shm_target *t = shm_target();
@@ -26,7 +27,9 @@ static int top_entry(const char *p, char leaf[NAME_MAX + 1])
         if (!(n == 1 && p[0] == '.')) {
             memcpy(leaf, p, n);
             leaf[n] = '\0';
-            return !(n == 2 && p[0] == '.' && p[1] == '.');
+            if (n == 2 && p[0] == '.' && p[1] == '.')
+                return 0;
+            return p[n + strspn(p + n, "/")] ? 1 : 2;
         }
         p += n;
     }
@@ -34,31 +37,43 @@ static int top_entry(const char *p, char leaf[NAME_MAX + 1])
 
 static atomic_ullong last_top; /* the inode last recorded: a folder's files are one entry */
 
-void path_made(const char *p)
+void path_making(const char *p)
 {
     char leaf[NAME_MAX + 1];
-    if (!top_entry(p, leaf))
+    if (top_entry(p, leaf) == 2)
+        record_pending(leaf);
+}
+
+void path_made(const char *p, int made)
+{
+    char leaf[NAME_MAX + 1];
+    int top = top_entry(p, leaf), recorded = 0;
+    if (!top)
         return;
     int saved = errno;
-    int fd = sys_openat(shm_dir_fd(), leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
+    int fd = made ? sys_openat(shm_dir_fd(), leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0) : -1;
     struct stat st;
-    if (fd >= 0 && sys_fstat(fd, &st) == 0 && atomic_exchange(&last_top, (unsigned long long)st.st_ino) != st.st_ino)
+    if (fd >= 0 && sys_fstat(fd, &st) == 0 && atomic_exchange(&last_top, (unsigned long long)st.st_ino) != st.st_ino) {
         record_add(fd, &st, leaf);
+        recorded = 1;
+    }
     if (fd >= 0)
         close(fd);
+    if (top == 2 && !recorded)
+        record_forget(leaf, 1);
     errno = saved;
 }
 
 int path_opened(const char *p, int fd, int flags, long long started)
 {
     char leaf[NAME_MAX + 1];
-    if (fd < 0 || !top_entry(p, leaf) || (flags & O_TMPFILE) == O_TMPFILE) /* unnamed until linked */
+    if (!top_entry(p, leaf) || (flags & O_TMPFILE) == O_TMPFILE) /* unnamed until linked */
         return 1;
     int saved = errno;
     struct stat st;
-    int held = in_use_opened(fd, AT_FDCWD, p, !(flags & O_NOFOLLOW), started, &st);
-    if (held == 1 && (flags & O_CREAT))
-        path_made(p);
+    int held = fd < 0 ? -1 : in_use_opened(fd, AT_FDCWD, p, !(flags & O_NOFOLLOW), started, &st);
+    if ((flags & O_CREAT) && held != 0)
+        path_made(p, held == 1);
     errno = saved;
     return held != 0;
 }

@@ -56,12 +56,19 @@ static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const st
 
 static int remove_tree(struct pass *p, int dfd, int depth);
 
+static int any_entry(void *ctx, const char *name, unsigned char type)
+{
+    (void)ctx, (void)name, (void)type;
+    return 1;
+}
+
 /* The regular file or directory ST, NAME in DIRFD (GEN, unless 0).  A file
    goes when nobody else has it open, all under the gate: no other
    reclaimer opens it meanwhile (its open would break our lease).  A
-   directory goes once everything in it went. */
+   directory goes once everything in it went.  A PENDING entry's (record.h)
+   goes only while empty: else it is not the dead group's. */
 static enum fate remove_held(struct pass *p, int dirfd, const char *name, const struct stat *st,
-                             unsigned long long gen, int depth)
+                             unsigned long long gen, int depth, int pending)
 {
     int dir = S_ISDIR(st->st_mode);
     if (!dir && !gate_close(p->regfd))
@@ -70,8 +77,11 @@ static enum fate remove_held(struct pass *p, int dirfd, const char *name, const 
     enum fate f = fd >= 0 || errno == ENOENT ? GONE : KEPT;
     struct stat held;
     if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen)) {
-        if (dir)
-            f = depth < TREE_DEPTH && remove_tree(p, fd, depth + 1) ? unlink_if(p, dirfd, name, &held, 1) : KEPT;
+        if (pending && (dir ? dirscan(fd, any_entry, NULL) == 1 : held.st_size != 0))
+            f = GONE;
+        else if (dir)
+            f = pending || (depth < TREE_DEPTH && remove_tree(p, fd, depth + 1)) ? unlink_if(p, dirfd, name, &held, 1)
+                                                                                   : KEPT;
         else
             f = in_use_claim(fd) && sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, &held) && in_use_still_claimed(fd)
                     && sys_unlinkat(dirfd, name) == 0
@@ -97,7 +107,7 @@ static int remove_one(struct pass *p, int dirfd, const char *name, unsigned long
         return 1;
     enum fate f = KEPT;
     if (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))
-        f = remove_held(p, dirfd, name, &st, gen, depth);
+        f = remove_held(p, dirfd, name, &st, gen, depth, depth == 0 && !ino);
     else if (depth > 0)
         f = unlink_if(p, dirfd, name, &st, 0); /* in a dead group's tree: a link, a FIFO */
     if (f == REMOVED) {

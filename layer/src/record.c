@@ -218,11 +218,18 @@ static char **slot(char **tab, size_t size, const char *name)
     return &tab[h];
 }
 
+/* An entry of a creation in flight: its file's numbers are not known yet. */
+static int is_pending(const char *s)
+{
+    return strspn(s, "0") >= 20;
+}
+
 /* Keeps the last entry of each name, while the name still names its file
    (an earlier one's file lost the name before this process made it
-   again).  The survivors are stored over the start, then the rest is
-   cleared: a crash in between leaves older entries, judged again, or
-   pieces of them, which parse as none. */
+   again), and a creation's entry in flight (pending) while its name
+   exists and no later entry has its file.  The survivors are stored over
+   the start, then the rest is cleared: a crash in between leaves older
+   entries, judged again, or pieces of them, which parse as none. */
 static void compact(void)
 {
     char *out = malloc(end + 1), **last_of = NULL;
@@ -233,12 +240,16 @@ static void compact(void)
     struct record_entry e;
     if (out && dirfd >= 0 && (last_of = calloc(size, sizeof *last_of))) {
         for (char *s = map; s < map + end; s += strlen(s) + 1)
-            if (parse(s, &e))
+            if (parse(s, &e) && !is_pending(s))
                 *slot(last_of, size, e.name) = s;
         for (char *s = map; s < map + end; s += strlen(s) + 1) {
+            if (!parse(s, &e))
+                continue;
+            char *last = *slot(last_of, size, e.name);
+            int pending = is_pending(s);
             struct stat st;
-            if (parse(s, &e) && *slot(last_of, size, e.name) == s
-                && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_ino == e.ino) {
+            if ((pending ? !last || last < s : last == s) && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                && (pending || st.st_ino == e.ino)) {
                 memcpy(out + len, s, strlen(s) + 1);
                 len += strlen(s) + 1;
             }
@@ -252,56 +263,76 @@ static void compact(void)
     free(last_of);
 }
 
-void record_add(int fd, const struct stat *st, const char *name)
+/* Stores the entry of INO (0: pending), GEN and NAME, over the entry
+   stored last when OVER and that one has the same name. */
+static void store(unsigned long long ino, unsigned long long gen, const char *name, int over)
 {
-    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0 && !atomic_load(&wanted))
-        return;
-    int saved = errno;
-    struct stat own_st;
     char entry[HEAD + NAME_MAX + 1];
     size_t n = strnlen(name, NAME_MAX);
-    if (st || sys_fstat(fd, &own_st) == 0) {
-        st = st ? st : &own_st;
-        /* Fixed widths: an entry made again for the same name has the same
-           length, and is written over. */
-        char *p = num_put_width(entry, (unsigned long long)st->st_ino, 20);
-        *p++ = ' ';
-        p = num_put_width(p, record_generation(fd), 10);
-        *p++ = ' ';
-        memcpy(p, name, n);
-        p[n] = '\0';
-        n += HEAD + 1;
-        int self = pidlock_take(&lock);
-        if (own_file(self, MAP_MIN) == 0) {
-            /* The name stored last, made again: the file it named then
-               has lost it (this one took it), so its entry is written
-               over. */
-            int again = last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
-            if (!again && end + n > map_len) {
-                compact();
-                /* More than half survives: room for as many again. */
-                if (end + n > map_len / 2)
-                    own_file(self, 2 * map_len);
-            }
-            if (again || end + n <= map_len) {
-                last_at = again ? last_at : end;
-                last_len = n;
-                memcpy(map + last_at, entry, n);
-                end += again ? 0 : n;
-            }
+    /* Fixed widths: an entry made again for the same name has the same
+       length, and is written over. */
+    char *p = num_put_width(entry, ino, 20);
+    *p++ = ' ';
+    p = num_put_width(p, gen, 10);
+    *p++ = ' ';
+    memcpy(p, name, n);
+    p[n] = '\0';
+    n += HEAD + 1;
+    int self = pidlock_take(&lock);
+    if (own_file(self, MAP_MIN) == 0) {
+        /* The name stored last, made again: the file it named then has
+           lost it (this one took it), or it was the creation's pending
+           entry; either way it is written over. */
+        int again = over && last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
+        if (!again && end + n > map_len) {
+            compact();
+            /* More than half survives: room for as many again. */
+            if (end + n > map_len / 2)
+                own_file(self, 2 * map_len);
         }
-        pidlock_drop(&lock);
+        if (again || end + n <= map_len) {
+            last_at = again ? last_at : end;
+            last_len = n;
+            memcpy(map + last_at, entry, n);
+            end += again ? 0 : n;
+        }
     }
+    pidlock_drop(&lock);
+}
+
+/* Nothing before record_join, nor after a join that was never tried. */
+static int recording(void)
+{
+    return atomic_load_explicit(&group.fd, memory_order_acquire) >= 0 || atomic_load(&wanted);
+}
+
+void record_pending(const char *name)
+{
+    if (!recording())
+        return;
+    int saved = errno;
+    store(0, 0, name, 0); /* never over an entry of a file made earlier */
     errno = saved;
 }
 
-void record_unlinked(const char *name)
+void record_add(int fd, const struct stat *st, const char *name)
+{
+    if (!recording())
+        return;
+    int saved = errno;
+    struct stat own_st;
+    if (st || sys_fstat(fd, &own_st) == 0)
+        store((unsigned long long)(st ? st : &own_st)->st_ino, record_generation(fd), name, 1);
+    errno = saved;
+}
+
+void record_forget(const char *name, int pending)
 {
     if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
         return; /* never recorded anything */
     int self = pidlock_take(&lock);
     if (map && own_pid == self && own_join == atomic_load(&joins) && last_len
-        && strcmp(map + last_at + HEAD, name) == 0) {
+        && is_pending(map + last_at) == pending && strcmp(map + last_at + HEAD, name) == 0) {
         memset(map + last_at, 0, last_len);
         end = last_at; /* the entry stored last is the last one */
         last_len = 0;

@@ -33,15 +33,24 @@ int record_join(const struct shm_target *t);
    opened the registry; else -1. */
 int record_registry(struct stat *st);
 
-/* Adds FD's file (its stat ST, or NULL), named LEAF in the redirect
-   directory, to the group's record (nothing before record_join).  errno
-   is kept. */
-void record_add(int fd, const struct stat *st, const char *leaf);
+/* Before a creation by NAME, in the redirect directory, that may make
+   a file or directory: an entry without its file (pending), so that a
+   creator killed inside the creation, which leaves the name behind, leaves
+   it recorded.  The reclaim takes a pending entry's file only while it is
+   empty (a creation killed before it wrote anything): one not empty is
+   another's, opened with O_CREAT. */
+void record_pending(const char *name);
 
-/* After LEAF was unlinked by name: this process's entry of it goes, when
-   it is the last one stored (a semaphore unlinked right after its
-   creation, as Python's are, leaves nothing). */
-void record_unlinked(const char *leaf);
+/* Adds FD's file (its stat ST, or NULL), NAME in the redirect directory,
+   to the group's record (nothing before record_join), over NAME's pending
+   entry when that was stored last.  errno is kept. */
+void record_add(int fd, const struct stat *st, const char *name);
+
+/* NAME's entry stored last goes, when it is PENDING or not as asked:
+   after an unlink by name, its file's (a semaphore unlinked right after
+   its creation, as Python's are, leaves nothing); after a creation that
+   made nothing, its pending entry. */
+void record_forget(const char *name, int pending);
 
 struct record_entry {
     unsigned long long ino, gen;

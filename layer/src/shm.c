@@ -27,8 +27,11 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
     }
     int dirfd;
     const char *at = object_at(t, path, &dirfd);
-    if (t->redirect && (oflag & O_CREAT))
+    int pending = t->redirect && (oflag & O_CREAT);
+    if (pending) {
         reclaim_if_due(t);
+        record_pending(at);
+    }
     for (int made_room = 0, reopened = 0;;) {
         long long started = in_use_clock();
         int fd = sys_openat(dirfd, at, oflag | O_NOFOLLOW | O_CLOEXEC, mode);
@@ -41,21 +44,28 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
             errno = EINVAL;
         if (fd < 0 && t->redirect && (errno == ENOSPC || errno == EDQUOT) && !made_room++ && reclaim_for_space(t))
             continue;
-        if (fd < 0 || !t->redirect)
+        if (fd < 0 || !t->redirect) {
+            if (pending)
+                record_forget(at, 1);
             return fd;
+        }
         struct stat st;
         int held = in_use_opened(fd, dirfd, at, 0, started, &st);
         if (held == 1) {
             shm_grow_track(fd, &st);
             /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
                reclaim as this group's. */
-            if ((oflag & O_CREAT) && st.st_size == 0)
+            if (pending && st.st_size == 0)
                 record_add(fd, &st, at);
+            else if (pending)
+                record_forget(at, 1);
             return fd;
         }
         int err = errno;
         close(fd);
         if (held < 0) {
+            if (pending)
+                record_forget(at, 1);
             errno = err;
             return -1;
         }

@@ -21,6 +21,7 @@
 #include "seccomp_refuse.h"
 
 #include <dirent.h>
+#include <linux/fs.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -206,6 +207,26 @@ static int helper(int argc, char **argv)
         }
         return 0;
     }
+    if (strcmp(mode, "killed-making") == 0) {
+        /* A first use, then a creation (argv[4]: "shm", "open", "mkdir")
+           killed after its call made the name, before the library knew the
+           file: at the inode generation's ioctl, the first of this
+           process. */
+        int none = shm_open("shmr-test-reclaim-none", O_RDONLY, 0);
+        if (none >= 0 || errno != ENOENT)
+            return 1;
+        if (kill_at_syscall(SYS_ioctl, 1, ~0u, FS_IOC_GETVERSION) != 0)
+            return 3;
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "/dev/shm/%s", name);
+        if (strcmp(argv[4], "shm") == 0)
+            shm_open(name, O_CREAT | O_RDWR, 0600);
+        else if (strcmp(argv[4], "mkdir") == 0)
+            mkdir(path, 0700);
+        else
+            open(path, O_CREAT | O_RDWR, 0600);
+        return 1;
+    }
     if (strcmp(mode, "member-exit") == 0)
         return create(name) == 0 ? 0 : 1;
     if (strcmp(mode, "zombie") == 0) {
@@ -364,6 +385,37 @@ static void killed_group(void)
     uniq(use, sizeof use, "use");
     char *uargs[] = { "use", use, NULL };
     check(run_helper(uargs, NULL) == 0, "a new group creates and removes objects");
+}
+
+/* A creator killed inside its creating call leaves the name behind; the
+   library recorded it pending before the call, and the next group's first
+   use takes what it made (still empty), never a file it found there
+   already. */
+static void killed_making(void)
+{
+    const char *hows[] = { "shm", "open", "mkdir", "open" };
+    for (int i = 0; i < 4; i++) {
+        char name[64], p[PATH_MAX];
+        int found = i == 3; /* another's file, with data, opened with O_CREAT */
+        uniq(name, sizeof name, found ? "found" : hows[i]);
+        object_file(p, sizeof p, "", name);
+        if (found) {
+            int fd = open(p, O_CREAT | O_WRONLY, 0600);
+            check(fd >= 0 && write(fd, "data", 4) == 4 && close(fd) == 0, "a file with data, of nobody's record");
+        }
+        char *args[] = { "killed-making", name, (char *)hows[i], NULL };
+        int rc = run_helper(args, NULL);
+        if (rc == 3) {
+            skip("a creator killed inside its creation", "no seccomp filters here");
+            return;
+        }
+        check(rc == 128 + SIGSYS && raw_exists(p), "%s: killed right after the call made %s", hows[i], name);
+        check(touch(NULL) == 0 && raw_exists(p) == found,
+              found ? "... kept by the next group's first use: not the killed creator's"
+                    : "... taken by the next group's first use");
+        if (found)
+            raw_unlink(p);
+    }
 }
 
 /* Without leases nothing can be known unused: the reclaim keeps
@@ -782,5 +834,6 @@ int main(int argc, char **argv)
     registry_symlinks();
     record_bounded();
     without_leases();
+    killed_making();
     return finish();
 }

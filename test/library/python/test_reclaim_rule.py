@@ -1,10 +1,12 @@
 """The reclaim's rule as a user relies on it (docs/library.md), each case in a redirect directory of its own:
 a hand-off by name between process groups (coreutils timeout, setsid) behaves as on glibc within the grace; no
 split brain between reclaimers and live O_CREAT openers; a reclaimer SIGKILLed at any point (and left a zombie)
-holds nothing past the next group's first use; the registry never follows a symlink and a record stays small.
+holds nothing past the next group's first use, nor does a creator SIGKILLed inside the call that made a name;
+the registry never follows a symlink and a record stays small.
 (A full disk: layer/test/t_enospc.c and full_disk.py, in a sandbox whose /tmp is a small ext4.)
 """
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -40,6 +42,19 @@ for i in range(int(sys.argv[1])):
     fd = _posixshmem.shm_open("/many-%d" % i, os.O_CREAT | os.O_RDWR, mode=0o600)
     os.ftruncate(fd, 4096)
     os.close(fd)
+"""
+
+KEEP_MAKING = """
+import os, _posixshmem
+i = 0
+while True:
+    name = "made-%d-%d" % (os.getpid(), i)
+    os.close(_posixshmem.shm_open("/" + name, os.O_CREAT | os.O_EXCL | os.O_RDWR, mode=0o600))
+    os.close(os.open("/dev/shm/%s.file" % name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    os.mkdir("/dev/shm/%s.dir" % name)
+    if i == 0:
+        print("ready", flush=True)
+    i += 1
 """
 
 
@@ -117,6 +132,27 @@ def test_a_reclaimer_killed_at_any_point_holds_nothing_past_the_next_first_use(d
     assert os.listdir(directory) == []
     for reclaimer in zombies:
         reclaimer.wait(TIMEOUT)
+
+
+def test_a_creator_killed_inside_its_creation_leaves_nothing_past_the_next_first_use(directory):
+    # A SIGKILL during the call that makes a name (shm_open, open, mkdir) lets the call finish and the process
+    # die before the library sees the file: without an entry written before the call, that name stays for good.
+    # Most of a creator's time is in those calls, so most kills land there.
+    env, rng = environ(directory, "0"), random.Random(os.getpid())
+    rounds = 20 if os.uname().machine == "x86_64" else 12  # arm64 runs under qemu-user here
+    made = 0
+    for _ in range(rounds):
+        creator = subprocess.Popen([sys.executable, "-c", KEEP_MAKING], env=env, start_new_session=True,
+                                   stdout=subprocess.PIPE, universal_newlines=True)
+        assert creator.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0, 0.01))
+        os.killpg(creator.pid, signal.SIGKILL)
+        creator.wait(TIMEOUT)
+        creator.stdout.close()
+        made = max(made, len(os.listdir(directory)))
+    assert made >= 3
+    assert python(FIRST_USE, env).returncode == 0
+    assert os.listdir(directory) == []
 
 
 def test_the_registry_never_follows_a_symlink(directory, tmp_path):
