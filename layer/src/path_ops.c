@@ -132,6 +132,17 @@ static inline void *next_untouched2(_Atomic(void *) *slot, const char *from, con
     return shm_prefix(to) ? NULL : next_untouched(slot, from);
 }
 
+/* After a rename to T (TO rewritten) that passed the gate when G: the
+   file that now has the name is recorded by it (path_track.h). */
+static int renamed(int r, int g, const char *to, const char *t)
+{
+    if (g)
+        gate_leave();
+    if (r == 0 && t != to)
+        path_made(t, 1);
+    return r;
+}
+
 static __attribute__((noinline, cold)) int rename_rewrite(const char *from, const char *to)
 {
     char fbuf[PATH_MAX], tbuf[PATH_MAX];
@@ -142,9 +153,7 @@ static __attribute__((noinline, cold)) int rename_rewrite(const char *from, cons
         return -1;
     int g = gated(to, t) || gated(from, f);
     int r = next ? next(f, t) : enosys();
-    if (g)
-        gate_leave();
-    return r;
+    return renamed(r, g, to, t);
 }
 
 SHMR_EXPORT int rename(const char *from, const char *to)
@@ -163,9 +172,7 @@ static __attribute__((noinline, cold)) int renameat_rewrite(int fromfd, const ch
         return -1;
     int g = gated(to, t) || gated(from, f);
     int r = next ? next(fromfd, f, tofd, t) : enosys();
-    if (g)
-        gate_leave();
-    return r;
+    return renamed(r, g, to, t);
 }
 
 SHMR_EXPORT int renameat(int fromfd, const char *from, int tofd, const char *to)
@@ -187,9 +194,7 @@ static __attribute__((noinline, cold)) int renameat2_rewrite(int fromfd, const c
         return -1;
     int g = gated(to, t) || gated(from, f);
     int r = next ? next(fromfd, f, tofd, t, flags) : (int)syscall(SYS_renameat2, fromfd, f, tofd, t, flags);
-    if (g)
-        gate_leave();
-    return r;
+    return renamed(r, g, to, t);
 }
 
 SHMR_EXPORT int renameat2(int fromfd, const char *from, int tofd, const char *to, unsigned int flags)

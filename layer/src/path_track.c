@@ -7,7 +7,6 @@
 #include "sys.h"
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <string.h>
 
 /* The top-level entry of P below the redirect directory into LEAF: 2
@@ -35,8 +34,6 @@ static int top_entry(const char *p, char leaf[NAME_MAX + 1])
     }
 }
 
-static atomic_ullong last_top; /* the inode last recorded: a folder's files are one entry */
-
 void path_making(const char *p)
 {
     char leaf[NAME_MAX + 1];
@@ -47,20 +44,20 @@ void path_making(const char *p)
 void path_made(const char *p, int made)
 {
     char leaf[NAME_MAX + 1];
-    int top = top_entry(p, leaf), recorded = 0;
+    int top = top_entry(p, leaf);
     if (!top)
         return;
-    int saved = errno;
-    int fd = made ? sys_openat(shm_dir_fd(), leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0) : -1;
+    int saved = errno, dirfd = shm_dir_fd(), flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = made ? sys_openat(dirfd, leaf, flags, 0) : -1;
+    if (fd < 0 && made && errno == EACCES) /* unreadable (mode 0200): O_PATH still stats it */
+        fd = sys_openat(dirfd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     struct stat st;
-    if (fd >= 0 && sys_fstat(fd, &st) == 0 && atomic_exchange(&last_top, (unsigned long long)st.st_ino) != st.st_ino) {
+    if (fd >= 0 && sys_fstat(fd, &st) == 0)
         record_add(fd, &st, leaf);
-        recorded = 1;
-    }
+    else if (top == 2)
+        record_forget(leaf, 1);
     if (fd >= 0)
         close(fd);
-    if (top == 2 && !recorded)
-        record_forget(leaf, 1);
     errno = saved;
 }
 

@@ -73,7 +73,10 @@ static enum fate remove_held(struct pass *p, int dirfd, const char *name, const 
     int dir = S_ISDIR(st->st_mode);
     if (!dir && !gate_close(p->regfd))
         return KEPT;
-    int fd = sys_openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0), 0);
+    int flags = O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0);
+    int fd = sys_openat(dirfd, name, O_RDONLY | flags, 0);
+    if (fd < 0 && errno == EACCES && !dir) /* mode 0200: its owner's lease needs any open */
+        fd = sys_openat(dirfd, name, O_WRONLY | flags, 0);
     enum fate f = fd >= 0 || errno == ENOENT ? GONE : KEPT;
     struct stat held;
     if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen)) {

@@ -195,40 +195,48 @@ static int own_file(int self, size_t len)
     return 0;
 }
 
-/* The entry at S, up to its NUL, into E: 0 when S is none (an entry cut
-   by a crash, or a fragment a compaction left). */
+/* A pending entry (record.h) has '-' after its inode's digits: one byte,
+   stored last when the entry is written over with its file's numbers, so
+   that a process killed meanwhile leaves it pending, never torn. */
+#define MARK 20
+
+static int is_pending(const char *s)
+{
+    return s[MARK] == '-';
+}
+
+/* The entry at S, up to its NUL, into E (a pending one with inode 0): 0
+   when S is none (an entry cut by a crash, or a fragment a compaction
+   left). */
 static int parse(const char *s, struct record_entry *e)
 {
     const char *p = num_get(s, &e->ino);
-    if (!p || *p != ' ' || !(p = num_get(p + 1, &e->gen)) || *p != ' ' || !p[1])
+    if (!p || p != s + MARK || (*p != ' ' && *p != '-') || !(p = num_get(p + 1, &e->gen)) || *p != ' ' || !p[1])
         return 0;
+    if (is_pending(s))
+        e->ino = 0;
     e->name = p + 1;
     return !strchr(e->name, '/') && strcmp(e->name, ".") != 0 && strcmp(e->name, "..") != 0;
 }
 
-/* Where NAME's last entry is kept in the table TAB of SIZE (a power of
-   two), or the empty slot for it. */
-static char **slot(char **tab, size_t size, const char *name)
+/* Where the last entry kept of S's name, pending or not as S, is in the
+   table TAB of SIZE (a power of two), or the empty slot for it. */
+static char **slot(char **tab, size_t size, const char *s)
 {
-    unsigned long long h = 14695981039346656037ULL;
-    for (const char *c = name; *c; c++)
+    unsigned long long h = 14695981039346656037ULL ^ (unsigned long long)is_pending(s);
+    for (const char *c = s + HEAD; *c; c++)
         h = (h ^ (unsigned char)*c) * 1099511628211ULL;
-    for (h &= size - 1; tab[h] && strcmp(tab[h] + HEAD, name) != 0; h = (h + 1) & (size - 1))
+    for (h &= size - 1; tab[h] && (is_pending(tab[h]) != is_pending(s) || strcmp(tab[h] + HEAD, s + HEAD) != 0);
+         h = (h + 1) & (size - 1))
         ;
     return &tab[h];
 }
 
-/* An entry of a creation in flight: its file's numbers are not known yet. */
-static int is_pending(const char *s)
-{
-    return strspn(s, "0") >= 20;
-}
-
-/* Keeps the last entry of each name, while the name still names its file
-   (an earlier one's file lost the name before this process made it
-   again), and a creation's entry in flight (pending) while its name
-   exists and no later entry has its file.  The survivors are stored over
-   the start, then the rest is cleared: a crash in between leaves older
+/* Keeps, of each name, the last entry of its file (an earlier file, or a
+   draft that lost the race for the name, has another inode; an inode
+   number reused for the name again is the last one made), and the last
+   pending one while the name exists.  The survivors are stored over the
+   start, then the rest is cleared: a crash in between leaves older
    entries, judged again, or pieces of them, which parse as none. */
 static void compact(void)
 {
@@ -238,18 +246,14 @@ static void compact(void)
         size <<= 1;
     int dirfd = shm_dir_ours(); /* without it every entry would look stale */
     struct record_entry e;
+    struct stat st;
     if (out && dirfd >= 0 && (last_of = calloc(size, sizeof *last_of))) {
         for (char *s = map; s < map + end; s += strlen(s) + 1)
-            if (parse(s, &e) && !is_pending(s))
-                *slot(last_of, size, e.name) = s;
+            if (parse(s, &e) && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0
+                && (!e.ino || st.st_ino == e.ino))
+                *slot(last_of, size, s) = s;
         for (char *s = map; s < map + end; s += strlen(s) + 1) {
-            if (!parse(s, &e))
-                continue;
-            char *last = *slot(last_of, size, e.name);
-            int pending = is_pending(s);
-            struct stat st;
-            if ((pending ? !last || last < s : last == s) && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0
-                && (pending || st.st_ino == e.ino)) {
+            if (parse(s, &e) && *slot(last_of, size, s) == s) {
                 memcpy(out + len, s, strlen(s) + 1);
                 len += strlen(s) + 1;
             }
@@ -263,16 +267,16 @@ static void compact(void)
     free(last_of);
 }
 
-/* Stores the entry of INO (0: pending), GEN and NAME, over the entry
-   stored last when OVER and that one has the same name. */
-static void store(unsigned long long ino, unsigned long long gen, const char *name, int over)
+/* Stores the entry of INO (0: pending), GEN and NAME, unless it is the
+   one stored last (a folder's, for its files one after another); a file's
+   entry over its creation's pending one when that was stored last. */
+static void store(unsigned long long ino, unsigned long long gen, const char *name)
 {
     char entry[HEAD + NAME_MAX + 1];
     size_t n = strnlen(name, NAME_MAX);
-    /* Fixed widths: an entry made again for the same name has the same
-       length, and is written over. */
+    /* Fixed widths: a pending entry and its file's have the same length. */
     char *p = num_put_width(entry, ino, 20);
-    *p++ = ' ';
+    *p++ = ino ? ' ' : '-';
     p = num_put_width(p, gen, 10);
     *p++ = ' ';
     memcpy(p, name, n);
@@ -280,21 +284,25 @@ static void store(unsigned long long ino, unsigned long long gen, const char *na
     n += HEAD + 1;
     int self = pidlock_take(&lock);
     if (own_file(self, MAP_MIN) == 0) {
-        /* The name stored last, made again: the file it named then has
-           lost it (this one took it), or it was the creation's pending
-           entry; either way it is written over. */
-        int again = over && last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
-        if (!again && end + n > map_len) {
-            compact();
-            /* More than half survives: room for as many again. */
-            if (end + n > map_len / 2)
-                own_file(self, 2 * map_len);
-        }
-        if (again || end + n <= map_len) {
-            last_at = again ? last_at : end;
-            last_len = n;
-            memcpy(map + last_at, entry, n);
-            end += again ? 0 : n;
+        int same_name = last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
+        if (ino && same_name && is_pending(map + last_at)) {
+            memcpy(map + last_at, entry, MARK);
+            memcpy(map + last_at + MARK + 1, entry + MARK + 1, HEAD - MARK - 1);
+            atomic_signal_fence(memory_order_seq_cst); /* the mark after the numbers */
+            map[last_at + MARK] = ' ';
+        } else if (!same_name || memcmp(map + last_at, entry, HEAD) != 0) { /* else stored already */
+            if (end + n > map_len) {
+                compact();
+                /* More than half survives: room for as many again. */
+                if (end + n > map_len / 2)
+                    own_file(self, 2 * map_len);
+            }
+            if (end + n <= map_len) {
+                last_at = end;
+                last_len = n;
+                memcpy(map + end, entry, n);
+                end += n;
+            }
         }
     }
     pidlock_drop(&lock);
@@ -311,7 +319,7 @@ void record_pending(const char *name)
     if (!recording())
         return;
     int saved = errno;
-    store(0, 0, name, 0); /* never over an entry of a file made earlier */
+    store(0, 0, name);
     errno = saved;
 }
 
@@ -322,7 +330,7 @@ void record_add(int fd, const struct stat *st, const char *name)
     int saved = errno;
     struct stat own_st;
     if (st || sys_fstat(fd, &own_st) == 0)
-        store((unsigned long long)(st ? st : &own_st)->st_ino, record_generation(fd), name, 1);
+        store((unsigned long long)(st ? st : &own_st)->st_ino, record_generation(fd), name);
     errno = saved;
 }
 

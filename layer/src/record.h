@@ -17,9 +17,9 @@
    something keeps a file of its own, named by its pid and mapped: an entry
    "<inode> <generation> <name>\0" (the numbers zero-padded) per object or
    top-level path-call file or directory.  One writer per file needs no
-   lock, and a store no system call.  When full, a file keeps only the last
-   entry of each name, while the name still names its file, and doubles
-   only when more than half survives.  Everything in the registry is
+   lock, and a store no system call.  When full, a file keeps of each name
+   only the last entry of the file it names, and doubles only when more
+   than half survives.  Everything in the registry is
    reached with openat and O_NOFOLLOW: a planted symlink is never
    followed. */
 

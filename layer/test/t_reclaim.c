@@ -227,6 +227,37 @@ static int helper(int argc, char **argv)
             open(path, O_CREAT | O_RDWR, 0600);
         return 1;
     }
+    if (strcmp(mode, "remade") == 0) {
+        /* Names made again, or made other ways, by one process:
+           sem_open(O_EXCL) of a name it made (EEXIST), a folder made, removed
+           and made again (ext4 gives it the inode number back), a file
+           renamed into place, a file its owner cannot read. */
+        char p[PATH_MAX], q[PATH_MAX], sem[NAME_MAX + 2];
+        snprintf(sem, sizeof sem, "/%s-sem", name);
+        sem_t *s = sem_open(sem, O_CREAT | O_EXCL, 0600, 0);
+        if (s == SEM_FAILED || sem_open(sem, O_CREAT | O_EXCL, 0600, 0) != SEM_FAILED || errno != EEXIST)
+            return 1;
+        struct stat one, two;
+        snprintf(p, sizeof p, "/dev/shm/%s-d1", name);
+        snprintf(q, sizeof q, "/dev/shm/%s-d2", name);
+        if (mkdir(p, 0700) != 0 || stat(p, &one) != 0 || rmdir(p) != 0 || mkdir(q, 0700) != 0 || stat(q, &two) != 0)
+            return 1;
+        snprintf(p, sizeof p, "/dev/shm/%s-d2/f", name);
+        int fd = open(p, O_CREAT | O_WRONLY, 0600);
+        if (fd < 0 || close(fd) != 0)
+            return 1;
+        snprintf(p, sizeof p, "/dev/shm/%s-c.tmp", name);
+        snprintf(q, sizeof q, "/dev/shm/%s-c", name);
+        if ((fd = open(p, O_CREAT | O_WRONLY, 0600)) < 0 || write(fd, "data", 4) != 4 || close(fd) != 0
+            || rename(p, q) != 0)
+            return 1;
+        snprintf(p, sizeof p, "/dev/shm/%s-w", name);
+        if ((fd = open(p, O_CREAT | O_WRONLY, 0200)) < 0 || close(fd) != 0)
+            return 1;
+        ready(one.st_ino == two.st_ino ? "inode reused" : "");
+        hold();
+        return 0;
+    }
     if (strcmp(mode, "member-exit") == 0)
         return create(name) == 0 ? 0 : 1;
     if (strcmp(mode, "zombie") == 0) {
@@ -415,6 +446,27 @@ static void killed_making(void)
                     : "... taken by the next group's first use");
         if (found)
             raw_unlink(p);
+    }
+}
+
+/* What one process made again, or by a rename, or unreadable, is its
+   group's like the rest. */
+static void remade(void)
+{
+    char name[64], p[PATH_MAX];
+    uniq(name, sizeof name, "remade");
+    struct group g = start1("remade", name);
+    check(started(&g), "a group made a semaphore, then failed to make it again with O_EXCL (EEXIST); made a folder, "
+                       "removed it, made another (%s), with a file; renamed a file into place; made a file of mode 0200",
+          strstr(g.line, "inode reused") ? "with the first one's inode number" : "another inode number");
+    kill_group(&g);
+    check(touch(NULL) == 0, "the group killed, the next group's first use");
+    const char *leaves[] = { "sem.%s-sem", "%s-d2", "%s-c", "%s-w" };
+    for (int i = 0; i < 4; i++) {
+        char leaf[NAME_MAX];
+        snprintf(leaf, sizeof leaf, leaves[i], name);
+        object_file(p, sizeof p, "", leaf);
+        check(!raw_exists(p), "... takes %s", leaf);
     }
 }
 
@@ -835,5 +887,6 @@ int main(int argc, char **argv)
     record_bounded();
     without_leases();
     killed_making();
+    remade();
     return finish();
 }

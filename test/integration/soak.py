@@ -549,7 +549,8 @@ def run(args):
         ('no invocation saw one of its objects vanish or another holder of the lock, or failed (%d problems)'
          % len(ledger.problems),
          not ledger.problems),
-        ('/tmp/shm holds nothing after a fresh group\'s reclaim (%d entries)' % len(left), not left and status == 0),
+        ('/tmp/shm holds nothing after a fresh group\'s reclaim (%d entries%s)'
+         % (len(left), (': ' + ', '.join(left[:10])) if left else ''), not left and status == 0),
         ('/tmp use stayed within %d MiB (max %.1f MiB over %d samples)'
          % (args.disk_bound_mib, sampler.max_used / MIB, sampler.samples),
          sampler.max_used <= args.disk_bound_mib * MIB),
