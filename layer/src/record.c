@@ -267,6 +267,13 @@ static void compact(void)
     free(last_of);
 }
 
+/* The entry stored last, in this process's file, is NAME's. */
+static int last_is(const char *name, int self)
+{
+    return map && own_pid == self && own_join == atomic_load(&joins) && last_len
+           && strcmp(map + last_at + HEAD, name) == 0;
+}
+
 /* Stores the entry of INO (0: pending), GEN and NAME, unless it is the
    one stored last (a folder's, for its files one after another); a file's
    entry over its creation's pending one when that was stored last. */
@@ -283,26 +290,25 @@ static void store(unsigned long long ino, unsigned long long gen, const char *na
     p[n] = '\0';
     n += HEAD + 1;
     int self = pidlock_take(&lock);
-    if (own_file(self, MAP_MIN) == 0) {
-        int same_name = last_len == n && memcmp(map + last_at + HEAD, entry + HEAD, n - HEAD) == 0;
-        if (ino && same_name && is_pending(map + last_at)) {
-            memcpy(map + last_at, entry, MARK);
-            memcpy(map + last_at + MARK + 1, entry + MARK + 1, HEAD - MARK - 1);
-            atomic_signal_fence(memory_order_seq_cst); /* the mark after the numbers */
-            map[last_at + MARK] = ' ';
-        } else if (!same_name || memcmp(map + last_at, entry, HEAD) != 0) { /* else stored already */
-            if (end + n > map_len) {
-                compact();
-                /* More than half survives: room for as many again. */
-                if (end + n > map_len / 2)
-                    own_file(self, 2 * map_len);
-            }
-            if (end + n <= map_len) {
-                last_at = end;
-                last_len = n;
-                memcpy(map + end, entry, n);
-                end += n;
-            }
+    if (ino && last_is(name, self) && is_pending(map + last_at)) {
+        /* In the file the pending entry went to, whatever became of the
+           group's descriptor since. */
+        memcpy(map + last_at, entry, MARK);
+        memcpy(map + last_at + MARK + 1, entry + MARK + 1, HEAD - MARK - 1);
+        atomic_signal_fence(memory_order_seq_cst); /* the mark after the numbers */
+        map[last_at + MARK] = ' ';
+    } else if (own_file(self, MAP_MIN) == 0 && (!last_is(name, self) || memcmp(map + last_at, entry, HEAD) != 0)) {
+        if (end + n > map_len) {
+            compact();
+            /* More than half survives: room for as many again. */
+            if (end + n > map_len / 2)
+                own_file(self, 2 * map_len);
+        }
+        if (end + n <= map_len) {
+            last_at = end;
+            last_len = n;
+            memcpy(map + end, entry, n);
+            end += n;
         }
     }
     pidlock_drop(&lock);
@@ -339,8 +345,7 @@ void record_forget(const char *name, int pending)
     if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
         return; /* never recorded anything */
     int self = pidlock_take(&lock);
-    if (map && own_pid == self && own_join == atomic_load(&joins) && last_len
-        && is_pending(map + last_at) == pending && strcmp(map + last_at + HEAD, name) == 0) {
+    if (last_is(name, self) && is_pending(map + last_at) == pending) {
         memset(map + last_at, 0, last_len);
         end = last_at; /* the entry stored last is the last one */
         last_len = 0;
