@@ -2,7 +2,8 @@
 a hand-off by name between process groups (coreutils timeout, setsid) behaves as on glibc within the grace; no
 split brain between reclaimers and live O_CREAT openers; a reclaimer SIGKILLed at any point (and left a zombie)
 holds nothing past the next group's first use, nor does a creator SIGKILLed inside the call that made a name;
-the registry never follows a symlink and a record stays small.
+names made again, renamed into place or unreadable go with their group; the registry never follows a symlink
+and a record stays small.
 (A full disk: layer/test/t_enospc.c and full_disk.py, in a sandbox whose /tmp is a small ext4.)
 """
 import os
@@ -55,6 +56,24 @@ while True:
     if i == 0:
         print("ready", flush=True)
     i += 1
+"""
+
+REMADE = """
+import _multiprocessing, os
+_multiprocessing.SemLock(1, 1, 1, "/remade", False)
+try:
+    _multiprocessing.SemLock(1, 1, 1, "/remade", False)
+    raise SystemExit("made twice")
+except FileExistsError:
+    pass
+os.mkdir("/dev/shm/folder-1")
+os.rmdir("/dev/shm/folder-1")
+os.mkdir("/dev/shm/folder-2")
+open("/dev/shm/folder-2/data", "w").close()
+with open("/dev/shm/renamed.tmp", "w") as f:
+    f.write("data")
+os.replace("/dev/shm/renamed.tmp", "/dev/shm/renamed")
+os.close(os.open("/dev/shm/write-only", os.O_CREAT | os.O_WRONLY, 0o200))
 """
 
 
@@ -151,6 +170,17 @@ def test_a_creator_killed_inside_its_creation_leaves_nothing_past_the_next_first
         creator.stdout.close()
         made = max(made, len(os.listdir(directory)))
     assert made >= 3
+    assert python(FIRST_USE, env).returncode == 0
+    assert os.listdir(directory) == []
+
+
+def test_names_made_again_renamed_or_unreadable_go_with_their_group(directory):
+    # A semaphore whose O_EXCL re-creation failed, a folder made again (ext4 gives it the removed one's inode
+    # number), a file renamed into place, a file of mode 0200: each is its group's like the rest.
+    env = environ(directory, "0")
+    made = python(REMADE, env, prefix=("setsid", "--wait"))
+    assert made.returncode == 0, made.stderr
+    assert sorted(os.listdir(directory)) == ["folder-2", "renamed", "sem.remade", "write-only"]
     assert python(FIRST_USE, env).returncode == 0
     assert os.listdir(directory) == []
 
