@@ -19,9 +19,8 @@
    top-level path-call file or directory.  One writer per file needs no
    lock, and a store no system call.  When full, a file keeps of each name
    only the last entry of the file it names, and doubles only when more
-   than half survives.  Everything in the registry is
-   reached with openat and O_NOFOLLOW: a planted symlink is never
-   followed. */
+   than half survives.  Everything in the registry is reached with openat
+   and O_NOFOLLOW: a planted symlink is never followed. */
 
 /* At a process's first use: takes its group's record, making it when
    missing.  1: made (a new group, which reclaims); 0: taken; -1 with
