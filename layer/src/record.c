@@ -39,35 +39,23 @@ unsigned long long record_generation(int fd)
     return syscall(SYS_ioctl, fd, FS_IOC_GETVERSION, &gen) == 0 ? gen : 0;
 }
 
-/* The registry, made when missing (mode 01777, like the directory), opened
-   without following symlinks, when nobody but this user (or root) can
-   tamper with it, its stat in ST; else -1, said once on stderr. */
+/* The registry (shm_dir_open: made when missing, never through a
+   symlink, nobody else's to tamper with), its stat in ST; else -1, said
+   once on stderr when it is refused. */
 static int registry_open(const struct shm_target *t, struct stat *st)
 {
     static atomic_int warned;
     char path[PATH_MAX];
+    const char *why;
+    int made;
     memcpy(path, t->dir, t->len);
     memcpy(path + t->len, ".reclaim", sizeof ".reclaim");
-    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
-    int fd = sys_openat(AT_FDCWD, path, flags, 0);
-    if (fd < 0 && errno == ENOENT) {
-        int made = sys_mkdir(path, 01777) == 0;
-        if (made || errno == EEXIST) /* made by another process meanwhile */
-            fd = sys_openat(AT_FDCWD, path, flags, 0);
-        if (fd >= 0 && made)
-            sys_fchmod(fd, 01777); /* mkdir applied the umask */
-    }
-    if (fd >= 0 && sys_fstat(fd, st) == 0 && !shm_dir_untrusted(st))
-        return fd;
-    if (fd >= 0)
-        close(fd);
-    else if (errno != ELOOP && errno != ENOTDIR)
-        return -1; /* a full disk, no memory, ...: tried again next time */
-    if (!atomic_exchange(&warned, 1))
+    int fd = shm_dir_open(path, st, &why, &made);
+    if (why && !atomic_exchange(&warned, 1))
         warn_line("reclaim: ", path,
                   " is not a directory of this user's (remove it, or set SHM_REDIRECT_DIR to a directory of yours): "
                   "nothing is reclaimed, and the objects of killed runtimes will fill the disk");
-    return -1;
+    return fd; /* else a full disk, no memory, ...: tried again next time */
 }
 
 static int join(const struct shm_target *t)
@@ -130,8 +118,6 @@ static int group_gone(void)
    registry's descriptor is gone. */
 static void join_if_lost(void)
 {
-    if (!group_gone() && !kept_lost(&reg))
-        return;
     int saved = errno;
     pidlock_take(&join_lock);
     if (group_gone() || kept_lost(&reg))
@@ -252,12 +238,9 @@ static void compact(void)
             if (parse(s, &e) && sys_fstatat(dirfd, e.name, &st, AT_SYMLINK_NOFOLLOW) == 0
                 && (!e.ino || st.st_ino == e.ino))
                 *slot(last_of, size, s) = s;
-        for (char *s = map; s < map + end; s += strlen(s) + 1) {
-            if (parse(s, &e) && *slot(last_of, size, s) == s) {
-                memcpy(out + len, s, strlen(s) + 1);
-                len += strlen(s) + 1;
-            }
-        }
+        for (char *s = map; s < map + end; s += strlen(s) + 1)
+            if (parse(s, &e) && *slot(last_of, size, s) == s)
+                len = (size_t)(stpcpy(out + len, s) - out) + 1;
         memcpy(map, out, len);
         memset(map + len, 0, end - len);
         end = len;
@@ -317,7 +300,7 @@ static void store(unsigned long long ino, unsigned long long gen, const char *na
 /* Nothing before record_join, nor after a join that was never tried. */
 static int recording(void)
 {
-    return atomic_load_explicit(&group.fd, memory_order_acquire) >= 0 || atomic_load(&wanted);
+    return atomic_load(&wanted); /* set before any join */
 }
 
 void record_pending(const char *name)
@@ -342,8 +325,8 @@ void record_add(int fd, const struct stat *st, const char *name)
 
 void record_forget(const char *name, int pending)
 {
-    if (atomic_load_explicit(&group.fd, memory_order_acquire) < 0)
-        return; /* never recorded anything */
+    if (!recording())
+        return;
     int self = pidlock_take(&lock);
     if (last_is(name, self) && is_pending(map + last_at) == pending) {
         memset(map + last_at, 0, last_len);

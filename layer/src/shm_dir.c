@@ -53,6 +53,37 @@ static int refuse(const struct shm_target *t, int err, const char *why)
     return SHM_DIR_UNSAFE;
 }
 
+int shm_dir_open(const char *path, struct stat *st, const char **why, int *made)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = sys_openat(AT_FDCWD, path, flags, 0);
+    *made = 0;
+    *why = NULL;
+    if (fd < 0 && errno == ENOENT) {
+        *made = sys_mkdir(path, 01777) == 0 ? 1 : errno == EEXIST ? 0 : -1;
+        if (*made < 0)
+            return -1;
+        fd = sys_openat(AT_FDCWD, path, flags, 0);
+    }
+    int err = errno;
+    if (fd < 0) {
+        /* With O_DIRECTORY a symlink fails as ENOTDIR too; tell them apart. */
+        if (err == ENOTDIR && sys_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st->st_mode))
+            err = ELOOP;
+        *why = err == ELOOP ? ": it is a symbolic link" : err == ENOTDIR ? ": not a directory" : NULL;
+    } else if (sys_fstat(fd, st) != 0 || (*why = shm_dir_untrusted(st))) {
+        err = *why ? EACCES : errno;
+        close(fd);
+        fd = -1;
+    } else if (*made == 1) {
+        /* mkdir applied the umask; the directory is shared by every user
+           of the function, like /dev/shm. */
+        sys_fchmod(fd, 01777);
+    }
+    errno = err;
+    return fd;
+}
+
 /* Opens (creating it when missing) and checks the directory, and installs
    its descriptor, setting *OPENED when this call did.  Called with
    dir_lock held. */
@@ -68,40 +99,15 @@ static int reopen(const struct shm_target *t, int *opened)
     struct stat st;
     int replace = kept_fd(&dir, NULL) == old && old >= 0;
 
-    int created = sys_mkdir(t->dir, 01777) == 0;
-    if (!created && errno != EEXIST)
-        return SHM_DIR_MISSING;
-    int fd = sys_openat(AT_FDCWD, t->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-    if (fd < 0) {
-        /* With O_DIRECTORY a symlink fails as ENOTDIR too; tell them apart. */
-        int err = errno;
-        if (err == ENOTDIR && sys_fstatat(AT_FDCWD, t->dir, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-            err = ELOOP;
-        if (err == ELOOP)
-            return refuse(t, err, ": it is a symbolic link");
-        if (err == ENOTDIR)
-            return refuse(t, err, ": not a directory");
-        if (err == ENOENT) /* removed again between mkdir and open */
-            return SHM_DIR_MISSING;
-        errno = err;
-        return SHM_DIR_FAILED;
-    }
-    const char *why = NULL;
-    if (sys_fstat(fd, &st) != 0 || (why = shm_dir_untrusted(&st))) {
-        int err = errno;
-        close(fd);
-        if (!why) {
-            errno = err;
-            return SHM_DIR_FAILED;
-        }
-        return refuse(t, EACCES, why);
-    }
-    /* mkdir applies the umask; the directory is shared by every user of
-       the function, like /dev/shm, so set the mode explicitly. */
-    if (created) {
-        sys_fchmod(fd, 01777);
+    const char *why;
+    int created;
+    int fd = shm_dir_open(t->dir, &st, &why, &created);
+    if (fd < 0 && why)
+        return refuse(t, errno, why);
+    if (fd < 0) /* ENOENT: removed again between mkdir and open */
+        return created < 0 || errno == ENOENT ? SHM_DIR_MISSING : SHM_DIR_FAILED;
+    if (created)
         debug_op(t, "mkdir", t->dir, NULL);
-    }
     if (replace && sys_dup3(fd, old, O_CLOEXEC) == old) {
         close(fd);
         fd = old;

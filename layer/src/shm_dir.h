@@ -54,4 +54,11 @@ int shm_dir_ours(void);
    by others without the sticky bit), or NULL: also the registry's rule. */
 const char *shm_dir_untrusted(const struct stat *st);
 
+/* PATH (the directory, or the registry), made with mode 01777 when missing
+   (*MADE 1; -1 when mkdir failed, with its errno), opened without following
+   a symlink, its stat in ST: the descriptor when trusted.  Else -1 with
+   errno, and *WHY the reason for a definite refusal (ELOOP, ENOTDIR,
+   EACCES), or NULL for a failure that may pass. */
+int shm_dir_open(const char *path, struct stat *st, const char **why, int *made);
+
 #endif
