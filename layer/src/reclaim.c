@@ -43,30 +43,28 @@ struct pass {
 enum fate { KEPT, GONE /* no longer that file */, REMOVED };
 
 /* Unlinks NAME in DIRFD if it still names the file ST, with the gate
-   closed (gate.h): no unlink or rename by name can slip in between. */
-static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const struct stat *st, int dir)
+   closed (gate.h): no unlink or rename by name can slip in between.  A
+   directory the kernel finds not empty is KEPT, or GONE when PENDING. */
+static enum fate unlink_if(struct pass *p, int dirfd, const char *name, const struct stat *st, int pending)
 {
     if (!gate_close(p->regfd))
         return KEPT;
+    errno = 0;
     int done = sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, st)
-        && syscall(SYS_unlinkat, dirfd, name, dir ? AT_REMOVEDIR : 0) == 0;
+        && syscall(SYS_unlinkat, dirfd, name, S_ISDIR(st->st_mode) ? AT_REMOVEDIR : 0) == 0;
+    int full = errno == ENOTEMPTY || errno == EEXIST;
     gate_open(p->regfd);
-    return done ? REMOVED : KEPT;
+    return done ? REMOVED : pending && full ? GONE : KEPT;
 }
 
 static int remove_tree(struct pass *p, int dfd, int depth);
-
-static int any_entry(void *ctx, const char *name, unsigned char type)
-{
-    (void)ctx, (void)name, (void)type;
-    return 1;
-}
 
 /* The regular file or directory ST, NAME in DIRFD (GEN, unless 0).  A file
    goes when nobody else has it open, all under the gate: no other
    reclaimer opens it meanwhile (its open would break our lease).  A
    directory goes once everything in it went.  A PENDING entry's (record.h)
-   goes only while empty: else it is not the dead group's. */
+   goes only while empty: else it is not the dead group's (a directory:
+   its rmdir says so). */
 static enum fate remove_held(struct pass *p, int dirfd, const char *name, const struct stat *st,
                              unsigned long long gen, int depth, int pending)
 {
@@ -80,11 +78,12 @@ static enum fate remove_held(struct pass *p, int dirfd, const char *name, const 
     enum fate f = fd >= 0 || errno == ENOENT ? GONE : KEPT;
     struct stat held;
     if (fd >= 0 && sys_fstat(fd, &held) == 0 && held.st_ino == st->st_ino && (!gen || record_generation(fd) == gen)) {
-        if (pending && (dir ? dirscan(fd, any_entry, NULL) == 1 : held.st_size != 0))
+        if (dir)
+            f = pending || (depth < TREE_DEPTH && remove_tree(p, fd, depth + 1))
+                ? unlink_if(p, dirfd, name, &held, pending)
+                : KEPT;
+        else if (pending && held.st_size != 0)
             f = GONE;
-        else if (dir)
-            f = pending || (depth < TREE_DEPTH && remove_tree(p, fd, depth + 1)) ? unlink_if(p, dirfd, name, &held, 1)
-                                                                                   : KEPT;
         else
             f = in_use_claim(fd) && sys_names(dirfd, name, AT_SYMLINK_NOFOLLOW, &held) && in_use_still_claimed(fd)
                     && sys_unlinkat(dirfd, name) == 0
@@ -194,10 +193,7 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
                reclaimer holding LOCK_EX renames or unlinks a record. */
             long long at = p->now + p->t->reclaim_after;
             char *q = num_put(retired + 2, (unsigned long long)at);
-            *q++ = '.';
-            size_t n = strnlen(name + 2, 24);
-            memcpy(q, name + 2, n);
-            q += n;
+            q = mempcpy(q, name + 1, strnlen(name + 1, 24)); /* ".<pgid>" */
             *q++ = '.';
             *num_put(q, (unsigned long long)st.st_ino) = '\0';
             if (syscall(SYS_renameat, p->regfd, name, p->regfd, retired) == 0) {
@@ -223,7 +219,7 @@ static int registry_entry(void *ctx, const char *name, unsigned char type)
 static int short_of_space(int dirfd)
 {
     struct statfs fs;
-    return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / 8;
+    return syscall(SYS_fstatfs, dirfd, &fs) == 0 && fs.f_bavail < fs.f_blocks / 8;
 }
 
 /* 1 when it removed something.  Nothing before record_join opened the

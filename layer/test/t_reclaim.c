@@ -449,6 +449,36 @@ static void killed_making(void)
     }
 }
 
+/* A pending entry whose name found a folder that another made and filled
+   (its maker killed between mkdir's EEXIST and the entry's removal, too
+   narrow a moment to hit on purpose): planted in a dead group's record
+   beside one of an empty folder.  The kernel's rmdir tells the two apart. */
+static void pending_folders(void)
+{
+    char full[64], empty[64], file[PATH_MAX + 8], dir[PATH_MAX], rec[PATH_MAX];
+    uniq(full, sizeof full, "pfull");
+    uniq(empty, sizeof empty, "pempty");
+    object_file(dir, sizeof dir, "", full);
+    snprintf(file, sizeof file, "%s/f", dir);
+    int ok = mkdir(dir, 0700) == 0 && close(open(file, O_CREAT | O_WRONLY | O_CLOEXEC, 0600)) == 0;
+    object_file(dir, sizeof dir, "", empty);
+    ok = ok && mkdir(dir, 0700) == 0;
+    registry_path(rec, sizeof rec, "d.0.999999999.1"); /* a pgid past any pid_max, due long ago */
+    ok = ok && mkdir(rec, 0755) == 0;
+    strcat(rec, "/1");
+    char entries[256];
+    int n = snprintf(entries, sizeof entries, "%020d-%010d %s%c%020d-%010d %s%c", 0, 0, full, 0, 0, 0, empty, 0);
+    int fd = open(rec, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+    ok = ok && fd >= 0 && write(fd, entries, (size_t)n) == n && close(fd) == 0;
+    check(ok, "planted: a dead group's pending entries of a folder with a file in it and of an empty folder");
+    check(touch(NULL) == 0 && raw_exists(file) && !raw_exists(dir),
+          "the next group's first use keeps the filled folder (not the dead group's) and takes the empty one");
+    check(records_of(999999999) == 0, "... and the dead group's record goes");
+    raw_unlink(file);
+    object_file(dir, sizeof dir, "", full);
+    rmdir(dir);
+}
+
 /* What one process made again, or by a rename, or unreadable, is its
    group's like the rest. */
 static void remade(void)
@@ -887,6 +917,7 @@ int main(int argc, char **argv)
     record_bounded();
     without_leases();
     killed_making();
+    pending_folders();
     remade();
     return finish();
 }
