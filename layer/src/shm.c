@@ -44,32 +44,27 @@ SHMR_EXPORT int shm_open(const char *name, int oflag, mode_t mode)
             errno = EINVAL;
         if (fd < 0 && t->redirect && (errno == ENOSPC || errno == EDQUOT) && !made_room++ && reclaim_for_space(t))
             continue;
-        if (fd < 0 || !t->redirect) {
-            if (pending)
-                record_forget(at, 1);
-            return fd;
-        }
         struct stat st;
-        int held = in_use_opened(fd, dirfd, at, 0, started, &st);
-        if (held == 1) {
-            shm_grow_track(fd, &st);
-            /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
-               reclaim as this group's. */
-            if (pending && st.st_size == 0)
-                record_add(fd, &st, at);
-            else if (pending)
-                record_forget(at, 1);
-            return fd;
+        int held = fd >= 0 && t->redirect ? in_use_opened(fd, dirfd, at, 0, started, &st) : 1;
+        if (held == 0) { /* reclaimed while the open waited: open again, after it */
+            close(fd);
+            continue;
         }
-        int err = errno;
-        close(fd);
         if (held < 0) {
-            if (pending)
-                record_forget(at, 1);
+            int err = errno;
+            close(fd);
             errno = err;
-            return -1;
+            fd = -1;
+        } else if (fd >= 0 && t->redirect) {
+            shm_grow_track(fd, &st);
         }
-        /* Reclaimed while the open waited: open again, after it. */
+        /* Empty: made now, or re-created with O_TRUNC.  Recorded for the
+           reclaim as this group's; else the pending entry goes. */
+        if (pending && fd >= 0 && st.st_size == 0)
+            record_add(fd, &st, at);
+        else if (pending)
+            record_forget(at, 1);
+        return fd;
     }
 }
 
